@@ -1,4 +1,4 @@
-"""Zoom's access/refresh token layout (SPEC §2): minting for the fakes, unverified decoding for the judge."""
+"""Zoom's token layout (SPEC §2): minting for the fakes, unverified decoding for the judge."""
 
 from __future__ import annotations
 
@@ -141,8 +141,14 @@ def decode_zoom_token(token: str) -> ZoomClaims:
         header = jwt.get_unverified_header(token)
         claims = jwt.decode(
             token,
-            options={"verify_signature": False, "verify_exp": False, "verify_nbf": False,
-                     "verify_iat": False, "verify_aud": False, "verify_iss": False},
+            options={
+                "verify_signature": False,
+                "verify_exp": False,
+                "verify_nbf": False,
+                "verify_iat": False,
+                "verify_aud": False,
+                "verify_iss": False,
+            },
             algorithms=["HS512", "HS256", "HS384", "RS256", "ES256", "none"],
         )
     except jwt.DecodeError as exc:

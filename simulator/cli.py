@@ -1,0 +1,59 @@
+"""The ``recall-sim`` command: a thin argparse layer over each command's typed ``run``.
+
+Each subcommand lives in its own module exposing ``add_arguments(parser)`` and
+``run(args) -> int``; modules are imported only when their command runs, so
+``recall-sim probe`` never pays for the simulator's or the suite's imports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+# name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "probe": (
+        "simulator.commands.probe",
+        "call a callback URL once, the way Recall does, and diagnose it",
+    ),
+    "serve": ("simulator.commands.serve", "run the fake Recall and fake Zoom on 127.0.0.1"),
+    "check": ("conformance.cli", "run the conformance suite against a callback URL"),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser_for(args_list)
+    args = parser.parse_args(args_list)
+    module = importlib.import_module(COMMANDS[args.command][0])
+    try:
+        code: int = module.run(args)
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+def _parser_for(argv: list[str]) -> argparse.ArgumentParser:
+    """A parser whose requested subcommand has its full options loaded (others stay lazy)."""
+    requested = next((arg for arg in argv if not arg.startswith("-")), None)
+    parser = argparse.ArgumentParser(
+        prog="recall-sim",
+        description=(
+            "Simulate Recall.ai's side of customer-managed Zoom OAuth "
+            "and check access-token callbacks."
+        ),
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module_name, help_text) in COMMANDS.items():
+        command_parser = sub.add_parser(name, help=help_text, description=help_text)
+        if name == requested:
+            importlib.import_module(module_name).add_arguments(command_parser)
+    return parser
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
