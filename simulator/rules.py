@@ -1,0 +1,197 @@
+"""The conformance rules of SPEC §4: stable ids, titles and fix hints, and the verdict value.
+
+This catalog is the single place a rule is named; the judge, the fake Recall and
+the conformance suite all grade against it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["RULES", "Outcome", "Rule", "Verdict", "rule"]
+
+
+class Outcome(enum.Enum):
+    PASS = "pass"  # noqa: S105 - a verdict, not a password
+    FAIL = "fail"
+    WARN = "warn"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    fix: str
+    needs: str = "URL"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How one rule was graded, with what was seen and what to do about it."""
+
+    rule: str
+    outcome: Outcome
+    detail: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return RULES[self.rule].title
+
+    @property
+    def fix(self) -> str:
+        return RULES[self.rule].fix
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome is Outcome.FAIL
+
+
+_CATALOG = (
+    Rule(
+        "contract.status-2xx",
+        "A valid request gets a 2xx",
+        "Answer Recall's GET with 200 and the token; check the server log for the error.",
+    ),
+    Rule(
+        "contract.deadline-5s",
+        "The whole answer arrives within 5 s",
+        "Serve a cached token when it has enough validity; refresh ahead of expiry in the "
+        "background; bound the call to Zoom with a timeout well under 5 s.",
+    ),
+    Rule(
+        "contract.no-redirect",
+        "The answer is not a redirect",
+        "Register the final URL with Recall (scheme, host, trailing slash); Recall does not "
+        "follow redirects.",
+    ),
+    Rule(
+        "contract.plain-token-body",
+        "The body is the bare access token",
+        "Return the token itself as the whole body: no JSON, quotes, 'Bearer ' prefix, HTML "
+        "or extra lines.",
+    ),
+    Rule(
+        "contract.jwt-access-token",
+        "The token is a decodable Zoom access token",
+        "Return the access_token from Zoom's token response, not the refresh_token or another "
+        "value.",
+    ),
+    Rule(
+        "contract.issuer-client-id",
+        "The token was issued to the Recall app's client id",
+        "Use the same Zoom OAuth app (client id) for the user's tokens as the one registered "
+        "with Recall.",
+        needs="--client-id",
+    ),
+    Rule(
+        "contract.min-validity-120s",
+        "The token stays valid at least 120 s",
+        "Refresh when less than a margin (e.g. 5 minutes) of validity is left, before serving "
+        "the token.",
+    ),
+    Rule(
+        "contract.expected-user",
+        "The token belongs to the expected Zoom user",
+        "Look the token up by the user id in the URL, not by a session or a default user.",
+        needs="--expect-user-id",
+    ),
+    Rule(
+        "contract.content-type",
+        "The answer is text/plain",
+        "Set 'Content-Type: text/plain' on the token answer.",
+    ),
+    Rule(
+        "auth.rejects-missing-credential",
+        "The URL without its credential yields no token",
+        "Reject requests whose secret is missing with 401/403 before looking up any token.",
+    ),
+    Rule(
+        "auth.rejects-wrong-credential",
+        "A wrong credential yields no token",
+        "Compare the whole secret in constant time (hmac.compare_digest) against a per-user "
+        "value; never by prefix, case-insensitively or after normalising.",
+    ),
+    Rule(
+        "auth.no-token-in-rejection",
+        "Rejections leak no token",
+        "Answer rejections with a fixed short message; never include tokens or debug state.",
+    ),
+    Rule(
+        "auth.signature-required",
+        "A missing or wrong Recall signature yields no token",
+        "Verify the webhook-signature header with the workspace's verification secret "
+        "(standardwebhooks) before answering.",
+        needs="--signing-secret",
+    ),
+    Rule(
+        "auth.signature-freshness",
+        "A stale or future-dated signature yields no token",
+        "Reject webhook-timestamp values more than 5 minutes from now (standardwebhooks does "
+        "this).",
+        needs="--signing-secret",
+    ),
+    Rule(
+        "isolation.distinct-users",
+        "Two users' URLs give two users' tokens",
+        "Key the token store by the user id from the URL; never fall back to a shared token.",
+        needs="--other-user-url",
+    ),
+    Rule(
+        "isolation.per-user-secret",
+        "One user's secret does not unlock another user",
+        "Give every user their own random secret and check it against that user only.",
+        needs="--other-user-url",
+    ),
+    Rule(
+        "freshness.refresh-before-expiry",
+        "The callback refreshes before the token falls under 120 s",
+        "Refresh on demand when less than a margin (e.g. 5 minutes) is left; do not cache "
+        "until Zoom's expiry.",
+        needs="short-lived tokens (recall-sim serve --zoom-token-lifetime 130)",
+    ),
+    Rule(
+        "freshness.concurrent-refresh",
+        "Concurrent calls cause one refresh and no refresh-token reuse",
+        "Single-flight the refresh per user (a lock or a database row lock) and store the "
+        "rotated refresh token before serving.",
+        needs="--zoom-admin",
+    ),
+    Rule(
+        "freshness.upstream-failure",
+        "Zoom failures never produce a late or bogus answer",
+        "Bound the call to Zoom with a timeout, serve the old token while it has >= 120 s, "
+        "otherwise answer a non-2xx; never 200 with an empty or error body.",
+        needs="--zoom-admin",
+    ),
+    Rule(
+        "load.burst",
+        "Concurrent valid requests all pass the contract",
+        "Make the token lookup safe under concurrency and fast enough to serve a burst.",
+    ),
+    Rule("hygiene.https", "The URL uses https", "Serve the callback over TLS in production."),
+    Rule(
+        "hygiene.no-store",
+        "The token answer is not cacheable",
+        "Set 'Cache-Control: no-store' so no proxy or cache keeps the token.",
+    ),
+    Rule(
+        "hygiene.no-error-internals",
+        "Error answers show no internals",
+        "Turn off debug pages and answer errors with a short fixed message.",
+    ),
+)
+
+RULES: Mapping[str, Rule] = {r.id: r for r in _CATALOG}
+
+
+def rule(rule_id: str) -> Rule:
+    """The catalog entry for ``rule_id``; a KeyError names the unknown id."""
+    try:
+        return RULES[rule_id]
+    except KeyError:
+        raise KeyError(f"unknown rule id {rule_id!r}") from None
