@@ -365,7 +365,8 @@ def _body_problem(text: str) -> str | None:
 
 def _answer_evidence(obs: Observation) -> dict[str, Any]:
     """What every verdict about this answer shows: status, timings, a redacted body."""
-    body_text = obs.body[:_EVIDENCE_BODY_CHARS].decode("utf-8", "replace")
+    # Redact before truncating, so a token cut in half is still recognised.
+    body_text = redact_text(obs.body.decode("utf-8", "replace"))[:_EVIDENCE_BODY_CHARS]
     evidence: dict[str, Any] = {
         "status": obs.status,
         "timings_s": {
@@ -373,7 +374,7 @@ def _answer_evidence(obs: Observation) -> dict[str, Any]:
             "first_byte": _round(obs.timings.first_byte),
             "total": _round(obs.timings.total),
         },
-        "body": redact_text(body_text) + ("…" if len(obs.body) > _EVIDENCE_BODY_CHARS else ""),
+        "body": body_text + ("…" if len(obs.body) > _EVIDENCE_BODY_CHARS else ""),
         "body_bytes": len(obs.body),
     }
     content_type = obs.header("content-type")

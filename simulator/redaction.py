@@ -38,8 +38,9 @@ SECRET_NAME_HINTS = (
     "apikey",
 )
 
-# Three base64url parts; the first starts like a JSON object header ('{"' -> 'eyJ').
-JWT_PATTERN = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+# A JWT or any fragment of one: base64url that starts like a JSON object ('{"' -> 'eyJ'),
+# so a token cut short by truncation is still redacted.
+JWT_PATTERN = re.compile(r"eyJ[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*){0,2}")
 
 # Long random-looking path segments are treated as secrets when masking URLs.
 _RANDOM_SEGMENT = re.compile(r"^[A-Za-z0-9_\-~.%+=]{24,}$")

@@ -50,6 +50,18 @@ class Verdict:
     def failed(self) -> bool:
         return self.outcome is Outcome.FAIL
 
+    def as_dict(self, *, reproduce: str | None = None) -> dict[str, Any]:
+        """The per-rule shape of the JSON report (SPEC §4), plus the fix hint."""
+        return {
+            "rule": self.rule,
+            "verdict": self.outcome.value,
+            "title": self.title,
+            "detail": self.detail,
+            "evidence": dict(self.evidence),
+            "reproduce": reproduce,
+            "fix": self.fix if self.outcome in (Outcome.FAIL, Outcome.WARN) else None,
+        }
+
 
 _CATALOG = (
     Rule(

@@ -1,0 +1,88 @@
+"""``recall-sim probe URL``: one call the way Recall makes it, then a diagnosis."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from simulator.diagnosis import diagnosis_json, diagnosis_text
+from simulator.judge import judge
+from simulator.prober import DEFAULT_DEADLINE, probe
+from simulator.redaction import mask_url
+
+__all__ = ["ProbeSettings", "add_arguments", "run", "run_probe"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class ProbeSettings:
+    url: str
+    client_id: str | None = None
+    expect_user_id: str | None = None
+    deadline: float = DEFAULT_DEADLINE
+    as_json: bool = False
+    show_secrets: bool = False
+
+
+def _deadline(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--deadline must be seconds, got {value!r}") from None
+    if not 0 < seconds <= 120:
+        raise argparse.ArgumentTypeError(f"--deadline must be in (0, 120] seconds, got {value}")
+    return seconds
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("url", metavar="URL", help="the access-token callback URL, as registered")
+    parser.add_argument("--client-id", help="the Zoom OAuth app's client id (checks the issuer)")
+    parser.add_argument("--expect-user-id", help="the Zoom user id the token must belong to")
+    parser.add_argument(
+        "--deadline",
+        type=_deadline,
+        default=DEFAULT_DEADLINE,
+        help="seconds before giving up (Recall's budget: 5)",
+    )
+    parser.add_argument("--json", dest="as_json", action="store_true", help="print JSON")
+    parser.add_argument(
+        "--show-secrets", action="store_true", help="print tokens and URL secrets whole"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = ProbeSettings(
+        url=args.url,
+        client_id=args.client_id,
+        expect_user_id=args.expect_user_id,
+        deadline=args.deadline,
+        as_json=args.as_json,
+        show_secrets=args.show_secrets,
+    )
+    return run_probe(settings)
+
+
+def run_probe(settings: ProbeSettings) -> int:
+    """Probe, print the diagnosis, and return the exit code (0 accepted, 1 a rule failed)."""
+    parts = urlsplit(settings.url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        shown = mask_url(settings.url, show=settings.show_secrets)
+        print(
+            f"recall-sim probe: error: URL must be http:// or https://, got {shown!r}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    observation = probe(settings.url, deadline=settings.deadline)
+    judgement = judge(
+        observation, client_id=settings.client_id, expected_user_id=settings.expect_user_id
+    )
+    if settings.as_json:
+        report = diagnosis_json(judgement, show_secrets=settings.show_secrets)
+        print(json.dumps(report, indent=2, default=str))
+    else:
+        sys.stdout.write(diagnosis_text(judgement, show_secrets=settings.show_secrets))
+    return EXIT_OK if judgement.accepted else EXIT_FAILED
