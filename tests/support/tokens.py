@@ -25,8 +25,9 @@ def zoom_token(
     now: float | None = None,
 ) -> str:
     """A token that expires ``validity`` seconds from ``now``."""
-    issued_at = int(now if now is not None else time.time())
-    lifetime = int(round(validity + ((now if now is not None else time.time()) - issued_at)))
+    moment = time.time() if now is None else now
+    issued_at = int(moment)
+    lifetime = round(validity + (moment - issued_at))
     return mint_zoom_token(
         signing_key=SIGNING_KEY,
         client_id=client_id,

@@ -1,0 +1,213 @@
+"""The prober over real sockets: answers, error classes, the hard deadline and the body cap."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from simulator.observation import ErrorKind
+from simulator.prober import aprobe, probe
+from simulator.serving import ThreadedServer
+
+
+def test_good_answer_records_status_body_and_ordered_timings(callback_server: ThreadedServer):
+    before = time.time()
+    obs = probe(callback_server.url + "/good")
+    assert obs.error is None
+    assert obs.status == 200
+    assert obs.body.startswith(b"eyJ")
+    assert before <= obs.started_at <= time.time()
+    t = obs.timings
+    assert t.connect is not None and t.first_byte is not None
+    assert 0 < t.connect <= t.first_byte <= t.total < 5
+    assert obs.header("cache-control") == "no-store"
+    assert obs.server_date is not None
+    assert obs.clock_skew is not None and abs(obs.clock_skew) < 2
+
+
+def test_redirect_is_not_followed(callback_server: ThreadedServer):
+    obs = probe(callback_server.url + "/redirect")
+    assert obs.status == 302
+    assert obs.body == b""
+
+
+def test_each_probe_opens_a_fresh_connection(callback_server: ThreadedServer):
+    first = probe(callback_server.url + "/good")
+    second = probe(callback_server.url + "/good")
+    assert first.timings.connect is not None
+    assert second.timings.connect is not None
+
+
+def test_body_is_capped_without_reading_a_100_mb_answer(callback_server: ThreadedServer):
+    obs = probe(callback_server.url + "/huge", max_body=4096)
+    assert obs.error is not None and obs.error.kind is ErrorKind.BODY_TOO_LARGE
+    assert obs.body_truncated
+    assert len(obs.body) == 4096
+    assert obs.timings.total < 2
+
+
+def test_deadline_before_headers_is_classified(callback_server: ThreadedServer):
+    obs = probe(callback_server.url + "/slow?delay=2", deadline=0.5)
+    assert obs.error is not None and obs.error.kind is ErrorKind.DEADLINE_BEFORE_HEADERS
+    assert obs.status is None
+    assert 0.45 <= obs.timings.total < 0.9
+
+
+def test_deadline_during_body_is_classified(callback_server: ThreadedServer):
+    obs = probe(callback_server.url + "/drip?seconds=3", deadline=0.5)
+    assert obs.error is not None and obs.error.kind is ErrorKind.DEADLINE_DURING_BODY
+    assert obs.status == 200
+    assert 0 < len(obs.body) < 600
+    assert 0.45 <= obs.timings.total < 0.9
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_connection_refused_is_classified():
+    obs = probe(f"http://127.0.0.1:{_free_port()}/cb")
+    assert obs.error is not None and obs.error.kind is ErrorKind.CONNECTION_REFUSED
+    assert obs.status is None
+
+
+def test_dns_failure_is_classified():
+    obs = probe("http://no-such-host.invalid/cb")
+    assert obs.error is not None and obs.error.kind is ErrorKind.DNS_FAILURE
+
+
+def test_tls_error_is_classified(callback_server: ThreadedServer):
+    # TLS spoken to a plain-HTTP server fails the handshake.
+    obs = probe(f"https://127.0.0.1:{callback_server.port}/good")
+    assert obs.error is not None and obs.error.kind is ErrorKind.TLS_ERROR
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/x", "http://127.0.0.1:99999/", "http://[::1"])
+def test_invalid_urls_are_classified_not_raised(url: str):
+    obs = probe(url)
+    assert obs.error is not None and obs.error.kind is ErrorKind.INVALID_URL
+
+
+class RawServer:
+    """A TCP server that answers every connection with fixed bytes, then closes (or resets)."""
+
+    def __init__(self, answer: bytes, *, reset: bool = False) -> None:
+        self.answer = answer
+        self.reset = reset
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.port = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                if self.answer:
+                    conn.sendall(self.answer)
+                if self.reset:
+                    # SO_LINGER 0 makes close() send RST instead of FIN.
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
+
+
+@pytest.fixture
+def raw_server_factory() -> Iterator[type[RawServer]]:
+    servers: list[RawServer] = []
+
+    class Tracked(RawServer):
+        def __init__(self, answer: bytes, *, reset: bool = False) -> None:
+            super().__init__(answer, reset=reset)
+            servers.append(self)
+
+    yield Tracked
+    for server in servers:
+        server.sock.close()
+
+
+def test_connection_reset_before_headers_is_classified(raw_server_factory: type[RawServer]):
+    server = raw_server_factory(b"", reset=True)
+    obs = probe(f"http://127.0.0.1:{server.port}/cb")
+    assert obs.error is not None and obs.error.kind is ErrorKind.CONNECTION_RESET
+
+
+def test_connection_closed_mid_body_is_classified(raw_server_factory: type[RawServer]):
+    partial = b"HTTP/1.1 200 OK\r\nContent-Length: 600\r\nContent-Type: text/plain\r\n\r\neyJ"
+    server = raw_server_factory(partial)
+    obs = probe(f"http://127.0.0.1:{server.port}/cb")
+    assert obs.status == 200
+    assert obs.error is not None and obs.error.kind is ErrorKind.CONNECTION_RESET
+
+
+def test_invalid_http_is_classified(raw_server_factory: type[RawServer]):
+    server = raw_server_factory(b"HELLO THERE\r\n\r\n")
+    obs = probe(f"http://127.0.0.1:{server.port}/cb")
+    assert obs.error is not None and obs.error.kind is ErrorKind.INVALID_HTTP
+
+
+def test_probe_works_with_a_mock_transport_and_no_socket():
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.method == "GET"
+        assert request.content == b""
+        return httpx.Response(200, text="eyJtoken", headers={"Content-Type": "text/plain"})
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    obs = probe("http://callback.example/cb?x=1", client=client)
+    assert obs.status == 200
+    assert obs.body == b"eyJtoken"
+
+
+def test_sync_probe_is_usable_inside_a_running_event_loop(callback_server: ThreadedServer):
+    async def inside_loop() -> int | None:
+        return probe(callback_server.url + "/good").status
+
+    assert asyncio.run(inside_loop()) == 200
+
+
+@pytest.mark.slow
+def test_deadline_boundaries_are_exact(callback_server: ThreadedServer):
+    """4.8 s passes, 5.2 s is cut at 5.0 s, a 7 s drip is cut at 5.0 s ± 0.1 s."""
+
+    async def all_three() -> list[tuple[float, object]]:
+        started = time.perf_counter()
+        results = []
+        for coro in asyncio.as_completed(
+            [
+                aprobe(callback_server.url + "/slow?delay=4.8"),
+                aprobe(callback_server.url + "/slow?delay=5.2"),
+                aprobe(callback_server.url + "/drip?seconds=7"),
+            ]
+        ):
+            obs = await coro
+            results.append((time.perf_counter() - started, obs))
+        return results
+
+    results = asyncio.run(all_three())
+    by_url = {obs.url.rsplit("/", 1)[1]: (wall, obs) for wall, obs in results}  # type: ignore[attr-defined]
+
+    wall, ok = by_url["slow?delay=4.8"]
+    assert ok.error is None and ok.status == 200
+    assert 4.8 <= ok.timings.total < 5.0
+
+    wall, late = by_url["slow?delay=5.2"]
+    assert late.error is not None and late.error.kind is ErrorKind.DEADLINE_BEFORE_HEADERS
+    assert 4.9 <= late.timings.total <= 5.1
+
+    wall, dripped = by_url["drip?seconds=7"]
+    assert dripped.error is not None and dripped.error.kind is ErrorKind.DEADLINE_DURING_BODY
+    assert 4.9 <= dripped.timings.total <= 5.1
+    assert 4.9 <= wall <= 5.1 + 0.2  # measured outside the prober too
