@@ -1,0 +1,208 @@
+"""``recall-sim check URL``: the conformance suite through pytest, with CI-friendly exit codes.
+
+0 no rule failed (warnings allowed unless --strict), 1 a rule failed, 2 a usage or
+environment error found before any rule ran (SPEC §4).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from conformance.config import (
+    DEFAULT_BURST,
+    DEFAULT_FRESHNESS_WINDOW,
+    DEFAULT_FUZZ_EXAMPLES,
+    CheckConfig,
+    UsageError,
+)
+
+__all__ = ["CheckSettings", "add_arguments", "run", "run_check"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# Errors that mean "nothing is listening there", as opposed to a callback that misbehaves.
+_UNREACHABLE = {"dns-failure", "connection-refused", "invalid-url", "connect-error"}
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    config: CheckConfig
+    report_json: Path | None = None
+    junitxml: Path | None = None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("url", metavar="URL", help="the access-token callback URL, as registered")
+    add = parser.add_argument
+    add("--client-id", help="the Zoom OAuth app's client id (checks the token's issuer)")
+    add("--expect-user-id", help="the Zoom user id the URL's token must belong to")
+    add("--other-user-url", help="another user's callback URL (isolation rules)")
+    add(
+        "--secret-param",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a query parameter that carries the credential (repeatable)",
+    )
+    add(
+        "--secret-path-segment",
+        type=int,
+        metavar="INDEX",
+        help="the path segment that carries the credential (0 = first, -1 = last)",
+    )
+    add(
+        "--signing-secret",
+        metavar="WHSEC",
+        help="your Recall workspace's verification secret (whsec_...): requests are signed, "
+        "and unsigned ones must be refused",
+    )
+    add(
+        "--zoom-admin",
+        metavar="URL",
+        help="the fake Zoom's control base, e.g. http://127.0.0.1:8700/_sim/zoom (freshness rules)",
+    )
+    add(
+        "--burst",
+        type=int,
+        default=DEFAULT_BURST,
+        metavar="N",
+        help=f"concurrent calls in load.burst (default {DEFAULT_BURST})",
+    )
+    add(
+        "--freshness-window",
+        type=float,
+        default=DEFAULT_FRESHNESS_WINDOW,
+        metavar="S",
+        help=f"seconds of repeated calls (default {DEFAULT_FRESHNESS_WINDOW:g})",
+    )
+    add(
+        "--fuzz-examples",
+        type=int,
+        default=DEFAULT_FUZZ_EXAMPLES,
+        metavar="N",
+        help=f"wrong credentials to try (default {DEFAULT_FUZZ_EXAMPLES})",
+    )
+    add("--seed", type=int, help="Hypothesis seed, to replay a run's credential fuzzing")
+    add("--strict", action="store_true", help="warnings fail the run too")
+    add(
+        "--rule",
+        action="append",
+        default=[],
+        metavar="ID_OR_GROUP",
+        help="run only this rule id or group, e.g. auth or contract.deadline-5s (repeatable)",
+    )
+    add("--report-json", type=Path, metavar="PATH", help="write the JSON report here")
+    add("--junitxml", type=Path, metavar="PATH", help="write JUnit XML (one case per rule)")
+    add(
+        "--show-secrets",
+        action="store_true",
+        help="print tokens and URL secrets whole (never in CI logs)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    config = CheckConfig(
+        url=args.url,
+        client_id=args.client_id,
+        expect_user_id=args.expect_user_id,
+        other_user_url=args.other_user_url,
+        secret_params=tuple(args.secret_param),
+        secret_path_segment=args.secret_path_segment,
+        signing_secret=args.signing_secret,
+        zoom_admin=args.zoom_admin,
+        burst=args.burst,
+        freshness_window=args.freshness_window,
+        fuzz_examples=args.fuzz_examples,
+        seed=args.seed,
+        strict=args.strict,
+        show_secrets=args.show_secrets,
+        rules=tuple(args.rule),
+    )
+    return run_check(CheckSettings(config, args.report_json, args.junitxml))
+
+
+def run_check(settings: CheckSettings) -> int:
+    """Validate, make sure the target is there, then run the suite; return the exit code."""
+    try:
+        config = settings.config.validate()
+        _preflight(config)
+    except UsageError as exc:
+        print(f"recall-sim check: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    import pytest
+
+    from conformance.pytest_options import SUITE
+
+    code = pytest.main(_pytest_args(settings, str(SUITE)))
+    if code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        return int(code)
+    return EXIT_USAGE
+
+
+def _preflight(config: CheckConfig) -> None:
+    """Exit-2 conditions: nothing listening at the target or at the Zoom admin."""
+    from conformance.context import CheckContext
+    from conformance.zoom_admin import ZoomAdmin, ZoomAdminError
+
+    context = CheckContext(config)
+    observation = context.call()
+    if observation.error is not None and observation.error.kind.value in _UNREACHABLE:
+        raise UsageError(
+            f"target {context.mask(config.url)} unreachable before any rule ran "
+            f"({observation.error.kind.value}): {observation.error.message}"
+        )
+    if config.zoom_admin is not None:
+        admin = ZoomAdmin(config.zoom_admin)
+        try:
+            admin.check()
+        except ZoomAdminError as exc:
+            raise UsageError(str(exc)) from None
+        finally:
+            admin.close()
+
+
+def _pytest_args(settings: CheckSettings, suite: str) -> list[str]:
+    config = settings.config
+    args = [
+        suite,
+        "--callback-url",
+        config.url,
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--tb=no",
+        "-rN",
+        "--no-header",
+        "-o",
+        "junit_family=xunit1",
+        "-o",
+        "junit_suite_name=recall-sim",
+        "-o",
+        "addopts=",
+    ]
+    options: list[tuple[str, object]] = [
+        ("--callback-client-id", config.client_id),
+        ("--callback-expect-user-id", config.expect_user_id),
+        ("--callback-other-user-url", config.other_user_url),
+        ("--callback-secret-path-segment", config.secret_path_segment),
+        ("--callback-signing-secret", config.signing_secret),
+        ("--callback-zoom-admin", config.zoom_admin),
+        ("--callback-burst", config.burst),
+        ("--callback-freshness-window", config.freshness_window),
+        ("--callback-fuzz-examples", config.fuzz_examples),
+        ("--callback-seed", config.seed),
+        ("--callback-report-json", settings.report_json),
+        ("--junitxml", settings.junitxml),
+    ]
+    options += [("--callback-secret-param", name) for name in config.secret_params]
+    options += [("--callback-rule", rule) for rule in config.rules]
+    for flag, value in options:
+        if value is not None:
+            args += [flag, str(value)]
+    if config.strict:
+        args.append("--callback-strict")
+    if config.show_secrets:
+        args.append("--callback-show-secrets")
+    return args

@@ -1,0 +1,129 @@
+"""The conformance suite's pytest options and hooks (re-exported by ``conformance.plugin``).
+
+Import-light on purpose: pytest loads this in every run of every project that has
+recall-sim installed. Nothing heavy is imported unless ``--callback-url`` is given.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from conformance.run import ConformanceRun
+
+__all__ = [
+    "RUN_KEY",
+    "pytest_addoption",
+    "pytest_configure",
+    "pytest_sessionfinish",
+    "pytest_terminal_summary",
+]
+
+RUN_KEY: pytest.StashKey[ConformanceRun] = pytest.StashKey()
+SUITE = Path(__file__).with_name("suite.py")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup(
+        "recall-sim", "recall-sim conformance suite for an access-token callback"
+    )
+    group.addoption("--callback-url", help="run the conformance suite against this callback URL")
+    group.addoption("--callback-client-id", help="the Zoom OAuth app's client id")
+    group.addoption("--callback-expect-user-id", help="the Zoom user id the URL's token is for")
+    group.addoption("--callback-other-user-url", help="another user's callback URL")
+    group.addoption(
+        "--callback-secret-param",
+        action="append",
+        default=[],
+        help="a query parameter that carries the credential (repeatable)",
+    )
+    group.addoption(
+        "--callback-secret-path-segment",
+        type=int,
+        help="index of the path segment that carries the credential",
+    )
+    group.addoption("--callback-signing-secret", help="the Recall verification secret (whsec_...)")
+    group.addoption("--callback-zoom-admin", help="the fake Zoom's control base URL")
+    group.addoption("--callback-burst", type=int, default=20, help="concurrent calls in load.burst")
+    group.addoption(
+        "--callback-freshness-window",
+        type=float,
+        default=35.0,
+        help="seconds of repeated calls for freshness.refresh-before-expiry",
+    )
+    group.addoption(
+        "--callback-fuzz-examples", type=int, default=120, help="wrong credentials Hypothesis tries"
+    )
+    group.addoption("--callback-seed", type=int, help="Hypothesis seed for credential fuzzing")
+    group.addoption("--callback-strict", action="store_true", help="warnings fail the run")
+    group.addoption(
+        "--callback-rule",
+        action="append",
+        default=[],
+        help="run only this rule id or group (repeatable)",
+    )
+    group.addoption("--callback-report-json", help="write the JSON report here")
+    group.addoption(
+        "--callback-show-secrets",
+        action="store_true",
+        help="print tokens and secrets whole (never in CI)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    url = config.getoption("--callback-url", default=None)
+    if not url:
+        return
+    from conformance.config import CheckConfig, UsageError
+    from conformance.run import ConformanceRun
+
+    option = config.getoption
+    try:
+        check = CheckConfig(
+            url=url,
+            client_id=option("--callback-client-id"),
+            expect_user_id=option("--callback-expect-user-id"),
+            other_user_url=option("--callback-other-user-url"),
+            secret_params=tuple(option("--callback-secret-param")),
+            secret_path_segment=option("--callback-secret-path-segment"),
+            signing_secret=option("--callback-signing-secret"),
+            zoom_admin=option("--callback-zoom-admin"),
+            burst=option("--callback-burst"),
+            freshness_window=option("--callback-freshness-window"),
+            fuzz_examples=option("--callback-fuzz-examples"),
+            seed=option("--callback-seed"),
+            strict=option("--callback-strict"),
+            show_secrets=option("--callback-show-secrets"),
+            rules=tuple(option("--callback-rule")),
+        ).validate()
+    except UsageError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[RUN_KEY] = ConformanceRun(check)
+    if str(SUITE) not in config.args:
+        config.args.append(str(SUITE))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    run = terminalreporter.config.stash.get(RUN_KEY, None)
+    if run is None or not run.report.results:
+        return
+    report = run.finish()
+    explained = [r for r in report.results if r.outcome.value in ("fail", "warn")]
+    if explained:
+        terminalreporter.write_sep("=", "recall-sim: failures and warnings")
+        for result in explained:
+            terminalreporter.write_line(result.explain())
+            terminalreporter.write_line("")
+    terminalreporter.write_sep("=", f"recall-sim conformance: {report.target}")
+    terminalreporter.write_line(report.table(terminalreporter._tw.fullwidth))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    run = session.config.stash.get(RUN_KEY, None)
+    path = session.config.getoption("--callback-report-json", default=None)
+    if run is None or not path:
+        return
+    run.finish().write_json(Path(path))

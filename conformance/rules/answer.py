@@ -1,0 +1,26 @@
+"""The answer rules (``contract.*``, ``hygiene.https``, ``hygiene.no-store``), read off the
+judge's grading of the baseline call: one call, graded exactly as the fake Recall grades it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from conformance.context import CheckContext, RuleResult
+from simulator.judge import ANSWER_RULES
+from simulator.rules import Outcome
+
+__all__ = ["answer_rule"]
+
+
+def answer_rule(rule_id: str) -> Callable[[CheckContext], RuleResult]:
+    """The check for one answer rule."""
+    if rule_id not in ANSWER_RULES:
+        raise KeyError(f"{rule_id!r} is not an answer rule")
+
+    def check(ctx: CheckContext) -> RuleResult:
+        verdict = ctx.baseline.verdict(rule_id)
+        shown = verdict.outcome in (Outcome.FAIL, Outcome.WARN)
+        return RuleResult(verdict, ctx.curl() if shown else None)
+
+    check.__name__ = "check_" + rule_id.replace(".", "_").replace("-", "_")
+    return check

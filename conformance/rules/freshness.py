@@ -1,0 +1,273 @@
+"""``freshness.*``: the callback refreshes in time, without racing on Zoom's single-use refresh
+token, and without late or bogus answers while Zoom's token endpoint fails."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from conformance.context import CheckContext, RuleResult
+from conformance.rules.load import burst
+from conformance.zoom_admin import ZoomAdmin
+from simulator.judge import MIN_VALIDITY
+from simulator.observation import Observation
+from simulator.redaction import redact_token
+from simulator.rules import Outcome, Verdict
+
+__all__ = ["check_concurrent_refresh", "check_refresh_before_expiry", "check_upstream_failure"]
+
+_SHORT_LIVED_HINT = (
+    "serve your callback against `recall-sim serve --zoom-token-lifetime 130` to exercise refresh"
+)
+_ANSWER_RULES_UNDER_FAULT = (
+    "contract.deadline-5s",
+    "contract.plain-token-body",
+    "contract.jwt-access-token",
+    "contract.min-validity-120s",
+)
+
+
+def _interval(window: float) -> float:
+    return max(0.5, min(2.0, window / 30))
+
+
+def check_refresh_before_expiry(ctx: CheckContext) -> RuleResult:
+    rid = "freshness.refresh-before-expiry"
+    skip = ctx.skip_without_baseline(rid)
+    if skip:
+        return skip
+    window = ctx.config.freshness_window
+    base = ctx.baseline_token
+    assert base is not None
+    left = base.claims.exp - ctx.clock.now()
+    if left > MIN_VALIDITY + window + 5:
+        return RuleResult(
+            Verdict(
+                rid,
+                Outcome.SKIP,
+                f"{rid} not exercised: the token had {left:.0f} s left, so none can cross "
+                f"the {MIN_VALIDITY:.0f} s floor within the {window:g} s window; "
+                f"{_SHORT_LIVED_HINT}",
+                {"remaining_validity_s": round(left)},
+            )
+        )
+    served: dict[str, float] = {base.token: base.claims.exp}  # token -> exp
+    crossings = 0
+    refreshed = 0
+    calls = 0
+    started = time.monotonic()
+    while time.monotonic() - started < window:
+        time.sleep(_interval(window))
+        observation = ctx.call()
+        calls += 1
+        now = ctx.clock.now()
+        judged = ctx.grade(observation)
+        due = [t for t, exp in served.items() if exp - now < MIN_VALIDITY]
+        crossings += bool(due)
+        if not judged.accepted:
+            first = judged.failures[0]
+            return RuleResult(
+                Verdict(
+                    rid,
+                    Outcome.FAIL,
+                    f"after {time.monotonic() - started:.0f} s of calls: {first.rule}: "
+                    f"{first.detail}",
+                    {**first.evidence, "calls": calls},
+                ),
+                ctx.curl(),
+            )
+        if judged.token is not None and judged.claims is not None:
+            if judged.token not in served:
+                refreshed += 1
+            served[judged.token] = judged.claims.exp
+    if crossings == 0:
+        return RuleResult(
+            Verdict(
+                rid,
+                Outcome.SKIP,
+                f"{rid} not exercised: no served token fell under {MIN_VALIDITY:.0f} s "
+                f"during the {window:g} s window; {_SHORT_LIVED_HINT}",
+                {"calls": calls},
+            )
+        )
+    return RuleResult(
+        Verdict(
+            rid,
+            Outcome.PASS,
+            f"{calls} calls over {window:g} s: {crossings} came when an earlier token was "
+            f"under {MIN_VALIDITY:.0f} s, and every answer had at least {MIN_VALIDITY:.0f} s "
+            f"({refreshed} new tokens)",
+            {"calls": calls, "crossings": crossings, "new_tokens": refreshed},
+        )
+    )
+
+
+def _needs_admin(ctx: CheckContext, rule_id: str) -> RuleResult | None:
+    if ctx.config.zoom_admin is None:
+        return RuleResult(
+            Verdict(
+                rule_id,
+                Outcome.SKIP,
+                "needs the simulator's Zoom admin; serve your callback against "
+                "`recall-sim serve --zoom-token-lifetime 130` and pass "
+                "--zoom-admin http://127.0.0.1:8700/_sim/zoom",
+            )
+        )
+    return ctx.skip_without_baseline(rule_id)
+
+
+@contextmanager
+def _admin(ctx: CheckContext) -> Iterator[ZoomAdmin]:
+    assert ctx.config.zoom_admin is not None
+    admin = ZoomAdmin(ctx.config.zoom_admin)
+    try:
+        yield admin
+    finally:
+        admin.close()
+
+
+def check_concurrent_refresh(ctx: CheckContext) -> RuleResult:
+    rid = "freshness.concurrent-refresh"
+    skip = _needs_admin(ctx, rid)
+    if skip:
+        return skip
+    count = max(ctx.config.burst, 10)
+    with _admin(ctx) as admin:
+        seq = admin.journal_seq()
+        observations = burst(ctx, count)
+        refreshes = admin.events_since(seq, kind="refresh")
+        reuses = admin.refresh_token_reuses_since(seq)
+    bad = [judged for judged in map(ctx.grade, observations) if not judged.accepted]
+    evidence = {
+        "requests": count,
+        "refreshes": len(refreshes),
+        "refresh_token_reuses": len(reuses),
+        "reused": [e.get("presented") for e in reuses][:5],
+    }
+    if reuses:
+        return RuleResult(
+            Verdict(
+                rid,
+                Outcome.FAIL,
+                f"{count} concurrent calls made Zoom see {len(reuses)} reuse(s) of a spent "
+                f"refresh token ({len(refreshes)} refreshes): the refresh is not single-flight, "
+                "and in production Zoom would have revoked the user's grant",
+                evidence,
+            ),
+            f"seq {count} | xargs -P {count} -I{{}} {ctx.curl()}",
+        )
+    if bad:
+        first = bad[0].failures[0]
+        return RuleResult(
+            Verdict(
+                rid,
+                Outcome.FAIL,
+                f"{len(bad)} of {count} concurrent calls failed: {first.rule}: {first.detail}",
+                evidence,
+            ),
+            f"seq {count} | xargs -P {count} -I{{}} {ctx.curl()}",
+        )
+    if not refreshes:
+        return RuleResult(
+            Verdict(
+                rid,
+                Outcome.SKIP,
+                f"{rid} not exercised: no refresh was due during the burst of {count} calls; "
+                f"{_SHORT_LIVED_HINT}",
+                evidence,
+            )
+        )
+    return RuleResult(
+        Verdict(
+            rid,
+            Outcome.PASS,
+            f"{count} concurrent calls: all valid, {len(refreshes)} refresh(es), "
+            "no refresh token used twice",
+            evidence,
+        )
+    )
+
+
+def _bogus(ctx: CheckContext, observation: Observation) -> str | None:
+    """Why an answer under fault is unacceptable: late, or a 2xx that is not a valid token."""
+    judged = ctx.grade(observation)
+    for verdict in judged.verdicts:
+        if verdict.rule not in _ANSWER_RULES_UNDER_FAULT or verdict.outcome is not Outcome.FAIL:
+            continue
+        if verdict.rule == "contract.deadline-5s" or judged.observation.status in range(200, 300):
+            return f"{verdict.rule}: {verdict.detail}"
+    return None
+
+
+def check_upstream_failure(ctx: CheckContext) -> RuleResult:
+    rid = "freshness.upstream-failure"
+    skip = _needs_admin(ctx, rid)
+    if skip:
+        return skip
+    phases = [("500 errors", "server_error", 0.0, 4), ("6 s stalls", "stall", 6.0, 2)]
+    statuses: list[str] = []
+    with _admin(ctx) as admin:
+        seq = admin.journal_seq()
+        try:
+            for label, kind, seconds, calls in phases:
+                admin.clear_faults()
+                admin.inject_fault(kind, count=1000, seconds=seconds)
+                for _ in range(calls):
+                    observation = ctx.call()
+                    statuses.append(
+                        f"{label}: HTTP {observation.status} in {observation.timings.total:.2f} s"
+                    )
+                    problem = _bogus(ctx, observation)
+                    if problem:
+                        return RuleResult(
+                            Verdict(
+                                rid,
+                                Outcome.FAIL,
+                                f"while Zoom's token endpoint answered {label}: {problem}",
+                                {
+                                    "calls": statuses,
+                                    "body": redact_token(
+                                        observation.body.decode("utf-8", "replace")
+                                    ),
+                                },
+                            ),
+                            ctx.curl(),
+                        )
+                    time.sleep(0.5)
+        finally:
+            admin.clear_faults()
+        hits = admin.events_since(seq, kind="fault")
+    if not hits:
+        return RuleResult(
+            Verdict(
+                rid,
+                Outcome.SKIP,
+                f"{rid} not exercised: the callback never called Zoom's token endpoint "
+                f"while it failed (it served cached tokens); {_SHORT_LIVED_HINT}",
+                {"calls": statuses},
+            )
+        )
+    for _attempt in range(4):
+        recovered = ctx.call()
+        if ctx.grade(recovered).accepted:
+            return RuleResult(
+                Verdict(
+                    rid,
+                    Outcome.PASS,
+                    f"{len(statuses)} calls during {len(hits)} token-endpoint faults were "
+                    "timely and never a bogus 2xx; a valid token once the faults cleared",
+                    {"calls": statuses, "fault_hits": len(hits)},
+                )
+            )
+        time.sleep(1.0)
+    return RuleResult(
+        Verdict(
+            rid,
+            Outcome.FAIL,
+            "the callback did not recover: after Zoom's token endpoint was healthy again, "
+            f"it still answered HTTP {recovered.status} without a valid token",
+            {"calls": statuses},
+        ),
+        ctx.curl(),
+    )

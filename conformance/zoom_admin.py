@@ -1,0 +1,66 @@
+"""A client for the fake Zoom's test controls (``recall-sim serve``'s ``/_sim/zoom``), which the
+freshness rules use to inject token-endpoint faults and read the token-endpoint journal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+__all__ = ["ZoomAdmin", "ZoomAdminError"]
+
+
+class ZoomAdminError(Exception):
+    """The control API was unreachable or refused a request; the message says which and why."""
+
+
+class ZoomAdmin:
+    """``base`` is the control base URL, e.g. ``http://127.0.0.1:8700/_sim/zoom``."""
+
+    def __init__(self, base: str, *, timeout: float = 10.0) -> None:
+        self.base = base.rstrip("/")
+        self._http = httpx.Client(timeout=timeout, trust_env=False)
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, self.base + path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ZoomAdminError(f"fake Zoom admin at {self.base} unreachable: {exc}") from None
+        if response.status_code >= 400:
+            raise ZoomAdminError(
+                f"fake Zoom admin {method} {path} answered {response.status_code}: "
+                f"{response.text[:200]}"
+            )
+        try:
+            return response.json()
+        except ValueError:
+            raise ZoomAdminError(f"fake Zoom admin {method} {path} did not answer JSON") from None
+
+    def check(self) -> None:
+        """Fail fast (before any rule) when the control API is not there."""
+        self._request("GET", "/settings")
+
+    def journal_seq(self) -> int:
+        return int(self._request("GET", "/journal", params={"kind": "fault"})["last_seq"])
+
+    def events_since(self, seq: int, kind: str | None = None) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"since": seq}
+        if kind is not None:
+            params["kind"] = kind
+        events: list[dict[str, Any]] = self._request("GET", "/journal", params=params)["events"]
+        return events
+
+    def refresh_token_reuses_since(self, seq: int) -> list[dict[str, Any]]:
+        reuses: list[dict[str, Any]] = self._request(
+            "GET", "/journal/refresh-token-reuses", params={"since": seq}
+        )["events"]
+        return reuses
+
+    def inject_fault(self, kind: str, *, count: int, seconds: float = 1.0) -> None:
+        self._request("POST", "/faults", json={"kind": kind, "count": count, "seconds": seconds})
+
+    def clear_faults(self) -> None:
+        self._request("DELETE", "/faults")
+
+    def close(self) -> None:
+        self._http.close()
