@@ -1,0 +1,71 @@
+"""The simulator in-process for tests: a real server on 127.0.0.1, port 0, in a thread.
+
+    with running_simulator() as sim:
+        callback = start_my_callback(zoom_base=sim.zoom_oauth_base, api_base=sim.zoom_api_base)
+        sim.zoom.configure(access_token_lifetime=130)
+        ...
+        assert sim.zoom.refresh_token_reuses() == []
+
+The pytest plugin wraps this as the ``recall_sim`` fixture (one server per session,
+reset before each test).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from simulator.app import CONTROL_PREFIX, ZOOM_PREFIX, Simulator, build_app
+from simulator.clock import VirtualClock
+from simulator.serving import ThreadedServer
+from simulator.zoom import FakeZoom, ZoomSettings
+
+__all__ = ["RunningSimulator", "running_simulator"]
+
+
+@dataclass(frozen=True)
+class RunningSimulator:
+    """A simulator being served at ``url``; its fakes are driven directly in Python."""
+
+    simulator: Simulator
+    url: str
+
+    @property
+    def zoom(self) -> FakeZoom:
+        return self.simulator.zoom
+
+    @property
+    def clock(self) -> VirtualClock:
+        return self.simulator.clock
+
+    @property
+    def zoom_oauth_base(self) -> str:
+        """What a callback under test uses instead of ``https://zoom.us``."""
+        return self.url + ZOOM_PREFIX
+
+    @property
+    def zoom_api_base(self) -> str:
+        """What a callback under test uses instead of ``https://api.zoom.us/v2``."""
+        return self.url + ZOOM_PREFIX + "/v2"
+
+    @property
+    def control_url(self) -> str:
+        return self.url + CONTROL_PREFIX
+
+    def reset(self) -> None:
+        self.simulator.reset()
+
+
+@contextmanager
+def running_simulator(
+    *,
+    zoom_settings: ZoomSettings | None = None,
+    clock: VirtualClock | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+) -> Iterator[RunningSimulator]:
+    """Serve a fresh simulator for the duration of the ``with`` block."""
+    sim = Simulator.create(zoom_settings=zoom_settings, clock=clock)
+    with ThreadedServer(build_app(sim), host=host, port=port) as server:
+        yield RunningSimulator(simulator=sim, url=server.url)

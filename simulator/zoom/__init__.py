@@ -1,0 +1,49 @@
+"""The fake Zoom: an OAuth issuer and REST API whose lifetimes, clock and faults tests control.
+
+State and logic live in plain modules (no FastAPI); the ``routes_*`` modules are the
+HTTP adapters. `FakeZoom` is the public Python API.
+"""
+
+from __future__ import annotations
+
+from simulator.zoom.directory import (
+    DEFAULT_ACCOUNT_ID,
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_USER_EMAIL,
+    DEFAULT_USER_ID,
+    ZoomApp,
+    ZoomMeeting,
+    ZoomUser,
+)
+from simulator.zoom.errors import ApiError, OAuthError
+from simulator.zoom.fake import SIM_USER_PARAM, FakeZoom
+from simulator.zoom.faults import Fault, FaultKind, FaultStatus
+from simulator.zoom.journal import EventKind, JournalEvent, Outcome
+from simulator.zoom.settings import ZoomSettings
+from simulator.zoom.tokens import AccessContext, TokenGrant, TokenRequest
+
+__all__ = [
+    "DEFAULT_ACCOUNT_ID",
+    "DEFAULT_CLIENT_ID",
+    "DEFAULT_CLIENT_SECRET",
+    "DEFAULT_USER_EMAIL",
+    "DEFAULT_USER_ID",
+    "SIM_USER_PARAM",
+    "AccessContext",
+    "ApiError",
+    "EventKind",
+    "FakeZoom",
+    "Fault",
+    "FaultKind",
+    "FaultStatus",
+    "JournalEvent",
+    "OAuthError",
+    "Outcome",
+    "TokenGrant",
+    "TokenRequest",
+    "ZoomApp",
+    "ZoomMeeting",
+    "ZoomSettings",
+    "ZoomUser",
+]
