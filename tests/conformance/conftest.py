@@ -1,0 +1,50 @@
+"""Fixtures for the conformance gallery: flawed callbacks on 127.0.0.1, and a suite runner."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from conformance.api import check
+from conformance.config import CheckConfig
+from conformance.report import Report, RuleReport
+from simulator.rules import Outcome
+from simulator.serving import ThreadedServer
+from tests.support.flawed_callback import FlawedCallback
+
+SIGNING_SECRET = "whsec_" + base64.b64encode(b"gallery-signing-secret-24b").decode()
+FAST = {"fuzz_examples": 60, "burst": 12, "seed": 12345}
+
+
+def verdict(report: Report, rule_id: str) -> RuleReport:
+    return next(r for r in report.results if r.rule == rule_id)
+
+
+def outcomes(report: Report) -> dict[str, Outcome]:
+    return {r.rule: r.outcome for r in report.results}
+
+
+@pytest.fixture
+def serve_flawed() -> Iterator[Callable[..., str]]:
+    """Start a FlawedCallback with the given flaw; returns its base URL."""
+    servers: list[ThreadedServer] = []
+
+    def start(flaw: str | None = None, **options: Any) -> str:
+        server = ThreadedServer(FlawedCallback(flaw, **options).app())
+        servers.append(server.start())
+        return server.url
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def run_suite() -> Callable[..., Report]:
+    def run(url: str, **options: Any) -> Report:
+        return check(CheckConfig(url=url, **{**FAST, **options}))
+
+    return run

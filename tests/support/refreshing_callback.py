@@ -1,0 +1,96 @@
+"""A callback that keeps Zoom tokens fresh against the fake Zoom, done right or with a flaw.
+
+Used by the freshness gallery: the flaws are the ways real callbacks break on expiry
+and refresh. URLs look like ``/cb?user-id=<uid>`` (no secret: only freshness is graded).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+FRESHNESS_FLAWS = ("caches-until-expiry", "races-on-refresh", "empty-200-on-failure", "no-timeout")
+MIN_VALIDITY = 120
+
+
+@dataclass
+class Tokens:
+    access_token: str
+    refresh_token: str
+    expires_at: float
+
+
+class RefreshingCallback:
+    def __init__(
+        self,
+        *,
+        oauth_base: str,
+        client_id: str,
+        client_secret: str,
+        tokens: dict[str, Tokens],
+        flaw: str | None = None,
+        margin: float = 300,
+        zoom_timeout: float = 2.0,
+    ) -> None:
+        if flaw is not None and flaw not in FRESHNESS_FLAWS:
+            raise ValueError(f"unknown flaw {flaw!r}")
+        self.oauth_base = oauth_base
+        self.auth = (client_id, client_secret)
+        self.tokens = tokens
+        self.flaw = flaw
+        self.margin = 0 if flaw == "caches-until-expiry" else margin
+        self.zoom_timeout = None if flaw == "no-timeout" else zoom_timeout
+        self.locks: dict[str, asyncio.Lock] = {}
+
+    async def _refresh(self, user_id: str) -> None:
+        current = self.tokens[user_id]
+        async with httpx.AsyncClient(timeout=self.zoom_timeout) as http:
+            response = await http.post(
+                self.oauth_base + "/oauth/token",
+                data={"grant_type": "refresh_token", "refresh_token": current.refresh_token},
+                auth=self.auth,
+            )
+        response.raise_for_status()
+        body = response.json()
+        self.tokens[user_id] = Tokens(
+            body["access_token"], body["refresh_token"], time.time() + body["expires_in"]
+        )
+
+    async def _fresh(self, user_id: str) -> Tokens | None:
+        if self.tokens[user_id].expires_at - time.time() >= self.margin:
+            return self.tokens[user_id]
+        try:
+            if self.flaw == "races-on-refresh":
+                await self._refresh(user_id)
+            else:
+                lock = self.locks.setdefault(user_id, asyncio.Lock())
+                async with lock:
+                    if self.tokens[user_id].expires_at - time.time() < self.margin:
+                        await self._refresh(user_id)
+        except (httpx.HTTPError, ValueError, KeyError):
+            current = self.tokens[user_id]
+            if current.expires_at - time.time() >= MIN_VALIDITY:
+                return current
+            return None
+        return self.tokens[user_id]
+
+    async def endpoint(self, request: Request) -> Response:
+        user_id = request.query_params.get("user-id", "")
+        if user_id not in self.tokens:
+            return PlainTextResponse("unknown user", 404)
+        tokens = await self._fresh(user_id)
+        if tokens is None:
+            if self.flaw == "empty-200-on-failure":
+                return PlainTextResponse("", 200)
+            return PlainTextResponse("token temporarily unavailable", 503)
+        return PlainTextResponse(tokens.access_token, headers={"Cache-Control": "no-store"})
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[Route("/cb", self.endpoint)])
