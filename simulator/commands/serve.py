@@ -106,6 +106,9 @@ def _listen(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(address)
+        # Listening before the banner is printed: a client that reads the banner and
+        # connects at once is queued until uvicorn accepts, never refused.
+        sock.listen(2048)
     except OSError:
         sock.close()
         raise
