@@ -181,6 +181,10 @@ def _pytest_args(settings: CheckSettings, suite: str) -> list[str]:
         "junit_suite_name=recall-sim",
         "-o",
         "addopts=",
+        # The suite's verdicts are its report; pytest's own warnings (e.g. on assertion
+        # rewriting of modules the preflight imported) are noise in a CI log.
+        "-p",
+        "no:warnings",
     ]
     options: list[tuple[str, object]] = [
         ("--callback-client-id", config.client_id),
