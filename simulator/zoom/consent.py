@@ -79,7 +79,8 @@ class ConsentScreen:
             )
         app = self._directory.app(client_id) if client_id else None
         if app is None:
-            raise OAuthError.invalid_client("Invalid client_id.")
+            # A page for the user, not a client authentication, so 400 rather than 401.
+            raise OAuthError(status=400, error="invalid_client", reason="Invalid client_id.")
         if not redirect_uri or not app.allows_redirect(redirect_uri):
             raise OAuthError.invalid_request("Redirect URI mismatch.")
         if not redirect_uri.startswith(("http://", "https://")):

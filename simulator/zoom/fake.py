@@ -281,10 +281,20 @@ class FakeZoom:
 
     def revoke(self, *, authorization: str | None, params: Mapping[str, str]) -> bool:
         """``POST /oauth/revoke``: revoke the token's whole grant; False if the token is unknown."""
-        app = authenticate_client(self._directory, authorization=authorization, params=params)
-        token = params.get("token")
-        if not token:
-            raise OAuthError.invalid_request("Missing token.")
+        try:
+            app = authenticate_client(self._directory, authorization=authorization, params=params)
+            token = params.get("token")
+            if not token:
+                raise OAuthError.invalid_request("Missing token.")
+        except OAuthError as exc:
+            self._journal.record(
+                EventKind.REVOKE,
+                Outcome.REJECTED,
+                status=exc.status,
+                error=exc.error,
+                reason=exc.reason,
+            )
+            raise
         return self._issuer.revoke(app=app, token=token)
 
     def issue_tokens(

@@ -176,7 +176,7 @@ class TokenIssuer:
                 scope=app.scope,
             )
             issued = self._mint_pair(grant)
-        self._journal_issue(EventKind.CODE_EXCHANGE, issued, presented=code)
+            self._journal_issue(EventKind.CODE_EXCHANGE, issued, presented=code)
         return issued
 
     def _refresh_grant(self, app: ZoomApp, params: Mapping[str, str]) -> TokenGrant:
@@ -198,7 +198,8 @@ class TokenIssuer:
                 # Every access token minted so far belongs to an older generation.
                 grant = replace(grant, min_generation=grant.generation + 1)
             issued = self._mint_pair(grant)
-        self._journal_issue(EventKind.REFRESH, issued, presented=token)
+            # Journaled under the lock, so the journal's order is the order of spending.
+            self._journal_issue(EventKind.REFRESH, issued, presented=token)
         return issued
 
     def _reject_refresh(

@@ -113,15 +113,18 @@ def build_oauth_router(zoom: FakeZoom) -> APIRouter:
     @router.post("/oauth/token", response_model=None)
     async def token(request: Request) -> Response:
         applied = zoom.take_fault()
-        if applied is not None and applied.fault.kind is not FaultKind.STALL:
-            return fault_response(applied.fault)
         params: dict[str, str] = {}
         refusal: OAuthError | None = None
         try:
+            # Read before any fault answers: closing a socket with unread request bytes
+            # makes the kernel send RST, and a dropped connection would then look like
+            # a reset one at random.
             body = await _read_body(request)
             params = parse_form(body, request.headers.get("content-type"), request.url.query)
         except OAuthError as exc:
             refusal = exc
+        if applied is not None and applied.fault.kind is not FaultKind.STALL:
+            return fault_response(applied.fault)
         if applied is not None:
             await asyncio.sleep(applied.fault.seconds)
             if await request.is_disconnected():

@@ -50,7 +50,7 @@ def test_authorize_redirects_with_code_and_state_keeping_the_redirect_query(
 @pytest.mark.parametrize(
     ("params", "status", "error"),
     [
-        ({"client_id": "nope", "redirect_uri": REDIRECT_URI}, 401, "invalid_client"),
+        ({"client_id": "nope", "redirect_uri": REDIRECT_URI}, 400, "invalid_client"),
         ({"client_id": DEFAULT_CLIENT_ID}, 400, "invalid_request"),
         ({"client_id": DEFAULT_CLIENT_ID, "redirect_uri": "ftp://x"}, 400, "invalid_request"),
         (
@@ -324,13 +324,18 @@ def test_revoke_kills_the_grant(client: TestClient, zoom: FakeZoom) -> None:
     assert zoom.journal(kind=EventKind.REVOKE)[0].outcome is Outcome.OK
 
 
-def test_revoke_refusals(client: TestClient) -> None:
+def test_revoke_refusals(client: TestClient, zoom: FakeZoom) -> None:
     no_token = client.post("/zoom/oauth/revoke", data={}, auth=DEFAULT_AUTH)
     no_client = client.post("/zoom/oauth/revoke", data={"token": "x"})
     unknown = client.post("/zoom/oauth/revoke", data={"token": "x"}, auth=DEFAULT_AUTH)
 
     assert (no_token.status_code, no_token.json()["error"]) == (400, "invalid_request")
     assert (no_client.status_code, no_client.json()["error"]) == (401, "invalid_client")
+    assert [e.outcome for e in zoom.journal(kind=EventKind.REVOKE)] == [
+        Outcome.REJECTED,
+        Outcome.REJECTED,
+        Outcome.REJECTED,
+    ]
     # RFC 7009: an unknown token is not an error.
     assert unknown.json() == {"status": "success"}
 
