@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from conformance.config import select_rules
@@ -28,7 +30,7 @@ def conformance_run(request: pytest.FixtureRequest) -> ConformanceRun:
 def test_rule(
     rule_id: str,
     conformance_run: ConformanceRun,
-    record_property: pytest.RecordProperty,
+    record_property: Callable[[str, object], None],
 ) -> None:
     __tracebackhide__ = True
     result = conformance_run.grade(rule_id)

@@ -12,7 +12,7 @@ from conformance.rules.load import burst
 from conformance.zoom_admin import ZoomAdmin
 from simulator.judge import MIN_VALIDITY
 from simulator.observation import Observation
-from simulator.redaction import redact_token
+from simulator.redaction import redact_text
 from simulator.rules import Outcome, Verdict
 
 __all__ = ["check_concurrent_refresh", "check_refresh_before_expiry", "check_upstream_failure"]
@@ -200,12 +200,44 @@ def _bogus(ctx: CheckContext, observation: Observation) -> str | None:
     return None
 
 
+_MAX_OUTAGE = 15.0  # seconds of 500s at most, waiting for every cached token to run out
+
+
+def _outage_calls(ctx: CheckContext, label: str, statuses: list[str]) -> Iterator[Observation]:
+    """Calls while Zoom answers 500: until every token the callback was seen to hold has
+    fallen under the floor (so it can no longer serve a cached one), or at most 15 s."""
+    base = ctx.baseline_token
+    newest_exp = base.claims.exp if base is not None else 0.0
+    started = time.monotonic()
+    while True:
+        observation = ctx.call()
+        statuses.append(f"{label}: HTTP {observation.status} in {observation.timings.total:.2f} s")
+        found = ctx.token_in(observation)
+        if found is not None:
+            newest_exp = max(newest_exp, found.claims.exp)
+        yield observation
+        out_of_tokens = ctx.clock.now() > newest_exp - MIN_VALIDITY + 1
+        if len(statuses) >= 3 and (out_of_tokens or time.monotonic() - started > _MAX_OUTAGE):
+            return
+        time.sleep(1.0)
+
+
+def _stall_calls(ctx: CheckContext, label: str, statuses: list[str]) -> Iterator[Observation]:
+    for _ in range(2):
+        observation = ctx.call()
+        statuses.append(f"{label}: HTTP {observation.status} in {observation.timings.total:.2f} s")
+        yield observation
+
+
 def check_upstream_failure(ctx: CheckContext) -> RuleResult:
     rid = "freshness.upstream-failure"
     skip = _needs_admin(ctx, rid)
     if skip:
         return skip
-    phases = [("500 errors", "server_error", 0.0, 4), ("6 s stalls", "stall", 6.0, 2)]
+    phases = [
+        ("Zoom answering 500", "server_error", 0.0, _outage_calls),
+        ("Zoom stalling 6 s", "stall", 6.0, _stall_calls),
+    ]
     statuses: list[str] = []
     with _admin(ctx) as admin:
         seq = admin.journal_seq()
@@ -213,28 +245,19 @@ def check_upstream_failure(ctx: CheckContext) -> RuleResult:
             for label, kind, seconds, calls in phases:
                 admin.clear_faults()
                 admin.inject_fault(kind, count=1000, seconds=seconds)
-                for _ in range(calls):
-                    observation = ctx.call()
-                    statuses.append(
-                        f"{label}: HTTP {observation.status} in {observation.timings.total:.2f} s"
-                    )
+                for observation in calls(ctx, label, statuses):
                     problem = _bogus(ctx, observation)
                     if problem:
+                        body = observation.body.decode("utf-8", "replace")
                         return RuleResult(
                             Verdict(
                                 rid,
                                 Outcome.FAIL,
-                                f"while Zoom's token endpoint answered {label}: {problem}",
-                                {
-                                    "calls": statuses,
-                                    "body": redact_token(
-                                        observation.body.decode("utf-8", "replace")
-                                    ),
-                                },
+                                f"while {label}: {problem}",
+                                {"calls": statuses, "body": redact_text(body)[:200]},
                             ),
                             ctx.curl(),
                         )
-                    time.sleep(0.5)
         finally:
             admin.clear_faults()
         hits = admin.events_since(seq, kind="fault")

@@ -41,14 +41,15 @@ def check_burst(ctx: CheckContext) -> RuleResult:
             failed_rules[verdict.rule] += 1
             first_failure = first_failure or f"{verdict.rule}: {verdict.detail}"
     totals = [o.timings.total for o in observations]
+    latency = {
+        "p50": round(_percentile(totals, 0.5), 3),
+        "p95": round(_percentile(totals, 0.95), 3),
+        "max": round(max(totals), 3),
+    }
     evidence = {
         "requests": count,
         "failed_by_rule": dict(failed_rules),
-        "latency_s": {
-            "p50": round(_percentile(totals, 0.5), 3),
-            "p95": round(_percentile(totals, 0.95), 3),
-            "max": round(max(totals), 3),
-        },
+        "latency_s": latency,
         "statuses": dict(Counter(str(o.status) for o in observations)),
     }
     bad = sum(1 for judgement in judged if judgement.failures)
@@ -66,7 +67,7 @@ def check_burst(ctx: CheckContext) -> RuleResult:
         Verdict(
             rid,
             Outcome.PASS,
-            f"{count} concurrent requests all passed (p95 {evidence['latency_s']['p95']} s)",
+            f"{count} concurrent requests all passed (p95 {latency['p95']} s)",
             evidence,
         )
     )
