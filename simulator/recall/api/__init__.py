@@ -1,0 +1,13 @@
+"""The fake Recall over HTTP: FastAPI routers that parse, call `FakeRecall`, and serialize."""
+
+from __future__ import annotations
+
+from simulator.recall.api.application import (
+    API_PREFIX,
+    CONTROL_PREFIX,
+    build_recall_api,
+    build_recall_app,
+    mount_recall,
+)
+
+__all__ = ["API_PREFIX", "CONTROL_PREFIX", "build_recall_api", "build_recall_app", "mount_recall"]

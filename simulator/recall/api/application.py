@@ -1,0 +1,77 @@
+"""Assemble the fake Recall's HTTP surface: the API under ``/api/v2`` and the control API.
+
+Both are FastAPI sub-applications mounted on the host app, so each keeps its own
+error handlers (DRF shapes) and OpenAPI schema (``/api/v2/openapi.json``) without
+touching the host's. Mounted apps get no lifespan events: the host's lifespan
+must run ``fake.running()`` for the poller (``build_recall_app`` does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from simulator.recall.api.apps import apps_router
+from simulator.recall.api.auth import Guard
+from simulator.recall.api.control import control_router
+from simulator.recall.api.credentials import credentials_router
+from simulator.recall.api.errors import install_error_handlers
+from simulator.recall.api.logs import logs_router
+from simulator.recall.fake import FakeRecall
+
+__all__ = [
+    "API_PREFIX",
+    "CONTROL_PREFIX",
+    "build_control_api",
+    "build_recall_api",
+    "build_recall_app",
+    "mount_recall",
+]
+
+API_PREFIX = "/api/v2"
+CONTROL_PREFIX = "/_sim/recall"
+
+
+def build_recall_api(fake: FakeRecall) -> FastAPI:
+    """Recall's ``/api/v2`` Zoom OAuth endpoints as an app to mount at `API_PREFIX`."""
+    api = FastAPI(
+        title="Recall.ai API (Zoom OAuth, simulated by recall-sim)",
+        version="2",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    install_error_handlers(api)
+    guard = Guard(fake)
+    api.include_router(apps_router(fake, guard))
+    api.include_router(credentials_router(fake, guard))
+    api.include_router(logs_router(fake, guard))
+    return api
+
+
+def build_control_api(fake: FakeRecall) -> FastAPI:
+    """The ``/_sim/recall`` control endpoints as an app to mount at `CONTROL_PREFIX`."""
+    control = FastAPI(title="recall-sim: fake Recall controls", docs_url="/docs", redoc_url=None)
+    install_error_handlers(control)
+    control.include_router(control_router(fake))
+    return control
+
+
+def mount_recall(app: FastAPI, fake: FakeRecall) -> None:
+    """Mount the API and the control endpoints on ``app`` (whose lifespan runs the poller)."""
+    app.mount(API_PREFIX, build_recall_api(fake))
+    app.mount(CONTROL_PREFIX, build_control_api(fake))
+
+
+def build_recall_app(fake: FakeRecall) -> FastAPI:
+    """A server with only the fake Recall, its poller running for the server's lifetime."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with fake.running():
+            yield
+
+    app = FastAPI(title="recall-sim (fake Recall)", lifespan=lifespan)
+    mount_recall(app, fake)
+    return app

@@ -1,0 +1,217 @@
+"""Request bodies validated field by field, with Django REST Framework's messages.
+
+Every field is checked and every error reported at once, as DRF does, so a client
+sees ``{"client_id": ["This field is required."], "kind": ["\\"x\\" is not a valid choice."]}``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from simulator.recall.errors import InvalidInput
+from simulator.recall.models import AppKind, parse_uuid
+
+__all__ = [
+    "MAX_LENGTH",
+    "AppCreate",
+    "AppUpdate",
+    "CredentialCreate",
+    "parse_app_create",
+    "parse_app_update",
+    "parse_credential_create",
+]
+
+MAX_LENGTH = 200
+_ECHO = 100  # characters of a rejected value shown back in an error message
+
+REQUIRED = "This field is required."
+NOT_NULL = "This field may not be null."
+NOT_BLANK = "This field may not be blank."
+NOT_STRING = "Not a valid string."
+NO_NULL_CHARS = "Null characters are not allowed."
+TOO_LONG = f"Ensure this field has no more than {MAX_LENGTH} characters."
+BAD_URL = "Enter a valid URL."
+EXACTLY_ONE = (
+    "Provide exactly one of access_token_callback_url (customer-managed OAuth) or "
+    "authorization_code (Recall-managed OAuth)."
+)
+RECALL_MANAGED_UNSUPPORTED = (
+    "recall-sim simulates customer-managed OAuth only: authorization_code (Recall-managed "
+    "OAuth) is not supported; register an access_token_callback_url instead."
+)
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _echo(value: object) -> str:
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= _ECHO else text[:_ECHO] + "…"
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _is_http_url(value: str) -> bool:
+    if any(ch.isspace() for ch in value):
+        return False
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises ValueError for a non-numeric or out-of-range port
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+class _Fields:
+    """Reads fields from parsed body data, collecting DRF-style errors per field."""
+
+    def __init__(self, data: Mapping[str, Any], *, partial: bool = False) -> None:
+        self.data = data
+        self.partial = partial
+        self.errors: dict[str, list[str]] = {}
+
+    def fail(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, []).append(message)
+
+    def _present(self, name: str) -> bool:
+        if name in self.data:
+            return True
+        if not self.partial:
+            self.fail(name, REQUIRED)
+        return False
+
+    def string(self, name: str, *, url: bool = False) -> str | None:
+        if not self._present(name):
+            return None
+        value = self.data[name]
+        if value is None:
+            self.fail(name, NOT_NULL)
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            self.fail(name, NOT_STRING)
+            return None
+        text = str(value)
+        if _has_lone_surrogate(text):
+            self.fail(name, NOT_STRING)
+            return None
+        if "\x00" in text:
+            self.fail(name, NO_NULL_CHARS)
+            return None
+        text = text.strip()  # DRF's CharField trims whitespace by default
+        if not text:
+            self.fail(name, NOT_BLANK)
+            return None
+        if len(text) > MAX_LENGTH:
+            self.fail(name, TOO_LONG)
+            return None
+        if url and not _is_http_url(text):
+            self.fail(name, BAD_URL)
+            return None
+        return text
+
+    def choice(self, name: str, choices: type[E]) -> E | None:
+        if not self._present(name):
+            return None
+        value = self.data[name]
+        if value is None:
+            self.fail(name, NOT_NULL)
+            return None
+        try:
+            return choices(str(value))
+        except ValueError:
+            self.fail(name, f'"{_echo(value)}" is not a valid choice.')
+            return None
+
+    def reference(self, name: str, exists: Callable[[uuid.UUID], bool]) -> uuid.UUID | None:
+        """A primary key of another record (DRF's PrimaryKeyRelatedField with a UUID key)."""
+        if not self._present(name):
+            return None
+        value = self.data[name]
+        if value is None:
+            self.fail(name, NOT_NULL)
+            return None
+        if isinstance(value, str):
+            parsed = parse_uuid(value.strip())
+        elif isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**128:
+            parsed = uuid.UUID(int=value)
+        else:
+            self.fail(name, f"Incorrect type. Expected pk value, received {type(value).__name__}.")
+            return None
+        if parsed is None:
+            self.fail(name, f"“{_echo(value)}” is not a valid UUID.")
+            return None
+        if not exists(parsed):
+            self.fail(name, f'Invalid pk "{_echo(value)}" - object does not exist.')
+            return None
+        return parsed
+
+    def check(self) -> None:
+        if self.errors:
+            raise InvalidInput(self.errors)
+
+
+@dataclass(frozen=True)
+class AppCreate:
+    kind: AppKind
+    client_id: str
+    client_secret: str
+    webhook_secret: str
+
+
+@dataclass(frozen=True)
+class AppUpdate:
+    client_secret: str | None
+    webhook_secret: str | None
+
+
+@dataclass(frozen=True)
+class CredentialCreate:
+    oauth_app: uuid.UUID
+    access_token_callback_url: str
+
+
+def parse_app_create(data: Mapping[str, Any]) -> AppCreate:
+    fields = _Fields(data)
+    kind = fields.choice("kind", AppKind)
+    client_id = fields.string("client_id")
+    client_secret = fields.string("client_secret")
+    webhook_secret = fields.string("webhook_secret")
+    fields.check()
+    assert kind and client_id and client_secret and webhook_secret
+    return AppCreate(kind, client_id, client_secret, webhook_secret)
+
+
+def parse_app_update(data: Mapping[str, Any]) -> AppUpdate:
+    """PATCH: only the secrets can change; other fields are read-only and ignored, as in DRF."""
+    fields = _Fields(data, partial=True)
+    client_secret = fields.string("client_secret")
+    webhook_secret = fields.string("webhook_secret")
+    fields.check()
+    return AppUpdate(client_secret, webhook_secret)
+
+
+def parse_credential_create(
+    data: Mapping[str, Any], *, app_exists: Callable[[uuid.UUID], bool]
+) -> CredentialCreate:
+    fields = _Fields(data)
+    oauth_app = fields.reference("oauth_app", app_exists)
+    has_url = data.get("access_token_callback_url") is not None
+    has_code = data.get("authorization_code") is not None
+    url = fields.string("access_token_callback_url", url=True) if has_url else None
+    if has_code and not has_url:
+        fields.fail("authorization_code", RECALL_MANAGED_UNSUPPORTED)
+    fields.check()
+    if has_url == has_code:
+        raise InvalidInput({"non_field_errors": [EXACTLY_ONE]})
+    assert oauth_app is not None and url is not None
+    return CredentialCreate(oauth_app, url)

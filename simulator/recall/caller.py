@@ -1,0 +1,123 @@
+"""One call to an access-token callback, made and graded exactly like Recall's.
+
+The prober makes the call (hard total deadline) and the judge grades the answer;
+this module adds only what is Recall's own: the Standard Webhooks signature, the
+app's client id and expected user, the journal entry and the rejection message.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+
+from simulator.clock import Clock
+from simulator.judge import Judgement, judge
+from simulator.prober import aprobe
+from simulator.recall.journal import CallJournal, CallPurpose, CallRecord
+from simulator.recall.settings import RecallSettings
+from simulator.redaction import mask_url, redact_text
+from simulator.signing import signature_headers
+
+__all__ = ["CallResult", "CallbackCaller", "rejection_detail"]
+
+
+def rejection_detail(judgement: Judgement) -> str:
+    """Each failed rule's finding followed by its id, e.g. "... at least 120 s (contract.min-…)"."""
+    findings = "; ".join(f"{redact_text(v.detail)} ({v.rule})" for v in judgement.failures)
+    url = mask_url(judgement.observation.url)
+    return f"Access token callback {url} was rejected: {findings}"
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """The judgement of one call and its journal record."""
+
+    judgement: Judgement
+    record: CallRecord
+
+    @property
+    def accepted(self) -> bool:
+        return self.judgement.accepted
+
+    @property
+    def failed_rules(self) -> tuple[str, ...]:
+        return tuple(v.rule for v in self.judgement.failures)
+
+    @property
+    def detail(self) -> str:
+        """Why the answer was rejected, naming each failed rule ('' when accepted)."""
+        return "" if self.accepted else rejection_detail(self.judgement)
+
+
+class CallbackCaller:
+    """Calls callbacks with the current settings' deadline and signature, journaling each call.
+
+    ``transport`` replaces the network (``httpx.MockTransport`` in unit tests).
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        journal: CallJournal,
+        settings: Callable[[], RecallSettings],
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._clock = clock
+        self._journal = journal
+        self._settings = settings
+        self._transport = transport
+
+    @staticmethod
+    def _signature_headers(secret: str | None) -> dict[str, str] | None:
+        if secret is None:
+            return None
+        # The machine's clock, not the simulation clock: the receiver checks the
+        # timestamp against its own wall clock, and a virtual clock moved forward to
+        # expire tokens must not make every signature look five minutes ahead.
+        return signature_headers(secret, timestamp=time.time())
+
+    def link(self, result: CallResult, credential: uuid.UUID) -> None:
+        """Attach the credential a create produced to that call's journal record."""
+        self._journal.link(result.record.seq, credential)
+
+    async def call(
+        self,
+        url: str,
+        *,
+        purpose: CallPurpose,
+        client_id: str,
+        expected_user_id: str | None = None,
+        credential: uuid.UUID | None = None,
+        oauth_app: uuid.UUID | None = None,
+    ) -> CallResult:
+        settings = self._settings()
+        headers = self._signature_headers(settings.verification_secret)
+        if self._transport is None:
+            observation = await aprobe(
+                url, deadline=settings.callback_deadline, headers=headers, clock=self._clock
+            )
+        else:
+            async with httpx.AsyncClient(transport=self._transport) as client:
+                observation = await aprobe(
+                    url,
+                    deadline=settings.callback_deadline,
+                    headers=headers,
+                    client=client,
+                    clock=self._clock,
+                )
+        judgement = judge(
+            observation, client_id=client_id, expected_user_id=expected_user_id, clock=self._clock
+        )
+        record = self._journal.record(
+            judgement,
+            purpose=purpose,
+            credential=credential,
+            oauth_app=oauth_app,
+            signed=headers is not None,
+        )
+        return CallResult(judgement=judgement, record=record)

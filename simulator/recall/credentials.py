@@ -1,0 +1,239 @@
+"""The credential lifecycle: create, poll, validate and hand out tokens, each through one call.
+
+Every call goes through `CallbackCaller` (prober + judge), so a create, a poll, a
+``validate/`` and an ``access-token/`` grade the callback identically. Health is
+one rule applied after every call: a failure writes a credential log entry naming
+the rule and counts towards ``unhealthy_after``; only ``validate/`` re-enables.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NoReturn
+
+from simulator.clock import Clock
+from simulator.recall.caller import CallbackCaller, CallResult
+from simulator.recall.errors import (
+    CallbackRejected,
+    CredentialUnhealthy,
+    DuplicateCredential,
+    NotFound,
+)
+from simulator.recall.journal import CallPurpose
+from simulator.recall.models import (
+    AppKind,
+    AppLog,
+    Credential,
+    CredentialLog,
+    CredentialStatus,
+    OAuthApp,
+)
+from simulator.recall.settings import DuplicatePolicy, RecallSettings
+from simulator.recall.store import RecallStore
+from simulator.redaction import mask_url
+
+__all__ = ["AccessToken", "CredentialCreated", "CredentialLifecycle"]
+
+_IDENTITY_RULE = "contract.jwt-access-token"
+
+
+@dataclass(frozen=True)
+class CredentialCreated:
+    """The stored credential; ``created`` is False when an existing one was updated instead."""
+
+    credential: Credential
+    created: bool
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """What ``access-token/`` answers: the callback's token and its expiry (Unix time)."""
+
+    token: str
+    expires_at: float
+
+
+class CredentialLifecycle:
+    """Credential operations that call the callback; thread-safe, coroutine-based."""
+
+    def __init__(
+        self,
+        *,
+        store: RecallStore,
+        caller: CallbackCaller,
+        clock: Clock,
+        settings: Callable[[], RecallSettings],
+    ) -> None:
+        self._store = store
+        self._caller = caller
+        self._clock = clock
+        self._settings = settings
+        # Guards check-then-write sequences (uniqueness, failure counting); never held
+        # across an await, so a slow callback blocks nobody.
+        self._lock = threading.Lock()
+
+    def _app(self, app_id: uuid.UUID) -> OAuthApp:
+        app = self._store.get_app(app_id)
+        if app is None:
+            raise NotFound("zoom oauth app", app_id)
+        return app
+
+    def _credential(self, credential_id: uuid.UUID) -> Credential:
+        credential = self._store.get_credential(credential_id)
+        if credential is None:
+            raise NotFound("zoom oauth credential", credential_id)
+        return credential
+
+    async def create(self, app_id: uuid.UUID, callback_url: str) -> CredentialCreated:
+        """Call the callback once, as Recall does at creation, and store the credential.
+
+        Raises CallbackRejected (nothing stored, an app log entry written) when any
+        rule fails, and DuplicateCredential under the legacy uniqueness policy.
+        """
+        app = self._app(app_id)
+        result = await self._caller.call(
+            callback_url, purpose=CallPurpose.CREATE, client_id=app.client_id, oauth_app=app.id
+        )
+        if not result.accepted:
+            self._reject_create(app, result.detail, result.failed_rules)
+        user_id, account_id = self._identity(app, result)
+        now = self._clock.now()
+        with self._lock:
+            existing = self._store.find_credential(app.id, user_id=user_id, account_id=account_id)
+            if existing is None:
+                credential = Credential(
+                    id=uuid.uuid4(),
+                    oauth_app=app.id,
+                    access_token_callback_url=callback_url,
+                    user_id=user_id,
+                    account_id=account_id,
+                    created_at=now,
+                    last_called_at=now,
+                )
+                if not self._store.add_credential(credential):
+                    raise NotFound("zoom oauth app", app.id)  # deleted during the call
+                self._caller.link(result, credential.id)
+                return CredentialCreated(credential, created=True)
+            if self._settings().duplicate_credentials is DuplicatePolicy.REJECT:
+                raise DuplicateCredential(
+                    existing=existing.id, user_id=user_id or existing.user_id, account_id=account_id
+                )
+            updated = dataclasses.replace(
+                existing,
+                access_token_callback_url=callback_url,
+                status=CredentialStatus.HEALTHY,
+                consecutive_failures=0,
+                last_called_at=now,
+            )
+            self._store.update_credential(updated)
+            self._caller.link(result, updated.id)
+            return CredentialCreated(updated, created=False)
+
+    def _reject_create(self, app: OAuthApp, detail: str, failed_rules: tuple[str, ...]) -> NoReturn:
+        self._store.add_app_log(
+            AppLog(app.id, f"Failed to create a Zoom OAuth Credential: {detail}", self._clock.now())
+        )
+        raise CallbackRejected(detail, failed_rules=failed_rules)
+
+    def _identity(self, app: OAuthApp, result: CallResult) -> tuple[str | None, str | None]:
+        """(user_id, account_id) from the token: user-level apps learn the user, account-level
+        the account; a token without that claim cannot be mapped to anyone."""
+        claims = result.judgement.claims
+        if app.kind is AppKind.USER_LEVEL:
+            user_id = None if claims is None else claims.user_id
+            if user_id:
+                return user_id, None
+            missing = "'uid' (the Zoom user id)"
+        else:
+            account_id = None if claims is None else claims.account_id
+            if account_id:
+                return None, account_id
+            missing = "'aid' (the Zoom account id)"
+        url = mask_url(result.judgement.observation.url)
+        detail = (
+            f"Access token callback {url} was rejected: the token has no {missing} claim, "
+            f"so Recall cannot tell whose token it is ({_IDENTITY_RULE})"
+        )
+        self._reject_create(app, detail, (_IDENTITY_RULE,))
+
+    async def _call(self, credential: Credential, purpose: CallPurpose) -> CallResult:
+        app = self._app(credential.oauth_app)
+        expected_user = credential.user_id if app.kind is AppKind.USER_LEVEL else None
+        return await self._caller.call(
+            credential.access_token_callback_url,
+            purpose=purpose,
+            client_id=app.client_id,
+            expected_user_id=expected_user,
+            credential=credential.id,
+            oauth_app=app.id,
+        )
+
+    def _apply(self, credential_id: uuid.UUID, result: CallResult, *, restore: bool) -> None:
+        """Count the call towards the credential's health and log a failure."""
+        with self._lock:
+            current = self._store.get_credential(credential_id)
+            if current is None:
+                return  # deleted while its callback was being called
+            now = self._clock.now()
+            if result.accepted:
+                status = CredentialStatus.HEALTHY if restore else current.status
+                updated = dataclasses.replace(
+                    current, status=status, consecutive_failures=0, last_called_at=now
+                )
+            else:
+                failures = current.consecutive_failures + 1
+                limit = self._settings().unhealthy_after
+                status = CredentialStatus.UNHEALTHY if failures >= limit else current.status
+                updated = dataclasses.replace(
+                    current, status=status, consecutive_failures=failures, last_called_at=now
+                )
+                purpose = result.record.purpose.value
+                message = f"Failed to retrieve an access token ({purpose}): {result.detail}"
+                self._store.add_credential_log(CredentialLog(current.id, message, now))
+                if status is not current.status:
+                    self._store.add_credential_log(
+                        CredentialLog(
+                            current.id,
+                            f"Credential marked unhealthy after {failures} consecutive failed "
+                            "access token callback calls; fix the callback, then call validate.",
+                            now,
+                        )
+                    )
+            self._store.update_credential(updated)
+
+    async def poll(self, credential_id: uuid.UUID) -> CallResult | None:
+        """One scheduled call; None when the credential (or its app) is gone."""
+        credential = self._store.get_credential(credential_id)
+        if credential is None:
+            return None
+        try:
+            result = await self._call(credential, CallPurpose.POLL)
+        except NotFound:
+            return None
+        self._apply(credential.id, result, restore=False)
+        return result
+
+    async def validate(self, credential_id: uuid.UUID) -> Credential:
+        """Re-check the callback; on success the credential is healthy again."""
+        credential = self._credential(credential_id)
+        result = await self._call(credential, CallPurpose.VALIDATE)
+        self._apply(credential.id, result, restore=True)
+        if not result.accepted:
+            raise CallbackRejected(result.detail, failed_rules=result.failed_rules)
+        return self._credential(credential_id)
+
+    async def access_token(self, credential_id: uuid.UUID) -> AccessToken:
+        """Call the callback for a token now, as Recall does before a bot joins."""
+        credential = self._credential(credential_id)
+        if credential.status is CredentialStatus.UNHEALTHY:
+            raise CredentialUnhealthy(credential.id, credential.consecutive_failures)
+        result = await self._call(credential, CallPurpose.ACCESS_TOKEN)
+        self._apply(credential.id, result, restore=False)
+        judgement = result.judgement
+        if not result.accepted or judgement.token is None or judgement.claims is None:
+            raise CallbackRejected(result.detail, failed_rules=result.failed_rules)
+        return AccessToken(token=judgement.token, expires_at=judgement.claims.exp)

@@ -1,0 +1,345 @@
+"""`FakeRecall`: the public Python API of the simulated Recall workspace.
+
+Everything the HTTP API does is a method here, so tests can arrange state and
+read results without HTTP; the routers only parse, call this, and serialize.
+Methods that call a callback are coroutines (``acreate_credential`` ...); each
+has a blocking twin (``create_credential`` ...) for plain test code, which runs
+the coroutine on the server's event loop when the fake is being served.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from collections.abc import AsyncIterator, Coroutine, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from simulator.clock import SYSTEM_CLOCK, Clock
+from simulator.recall.caller import CallbackCaller
+from simulator.recall.credentials import AccessToken, CredentialCreated, CredentialLifecycle
+from simulator.recall.errors import NotFound
+from simulator.recall.journal import CallJournal, CallPurpose, CallRecord
+from simulator.recall.models import (
+    AppKind,
+    AppLog,
+    Credential,
+    CredentialLog,
+    CredentialStatus,
+    OAuthApp,
+    parse_uuid,
+)
+from simulator.recall.pagination import Cursor, Page
+from simulator.recall.poller import Poller, PollRound
+from simulator.recall.queries import AppLogQuery, AppQuery, CredentialLogQuery, CredentialQuery
+from simulator.recall.ratelimit import RateLimiter
+from simulator.recall.settings import RecallSettings
+from simulator.recall.store import MEMORY, RecallStore
+
+__all__ = ["FakeRecall"]
+
+T = TypeVar("T")
+# Customer-managed OAuth never uses the app's secrets, so Recall accepts placeholders.
+DUMMY_SECRET = "dummy"  # noqa: S105 - a documented placeholder, not a credential
+IdLike = uuid.UUID | str
+
+
+def _id(value: IdLike, kind: str) -> uuid.UUID:
+    parsed = value if isinstance(value, uuid.UUID) else parse_uuid(value)
+    if parsed is None:
+        raise NotFound(kind, value)
+    return parsed
+
+
+class FakeRecall:
+    """A Recall workspace: Zoom OAuth apps, credentials, logs, the poller and the call journal.
+
+    ``state_path``: a SQLite file that keeps apps, credentials and logs across
+    restarts (default: memory). ``clock``: the simulation clock used for
+    timestamps and token validity (share the fake Zoom's to expire tokens at will).
+    ``transport``: replaces the network for callback calls (unit tests).
+    """
+
+    def __init__(
+        self,
+        *,
+        settings: RecallSettings | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        state_path: str | Path | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._settings = settings or RecallSettings()
+        self._settings_lock = threading.Lock()
+        self.clock = clock
+        self.store = RecallStore(MEMORY if state_path is None else state_path)
+        self.journal = CallJournal(size=self._settings.journal_size)
+        self.rate_limiter = RateLimiter()
+        caller = CallbackCaller(
+            clock=clock, journal=self.journal, settings=lambda: self._settings, transport=transport
+        )
+        self._credentials = CredentialLifecycle(
+            store=self.store, caller=caller, clock=clock, settings=lambda: self._settings
+        )
+        self._poller = Poller(
+            poll_one=self._credentials.poll,
+            work=self._healthy_credential_ids,
+            settings=lambda: self._settings,
+            clock=clock,
+        )
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # settings
+
+    @property
+    def settings(self) -> RecallSettings:
+        return self._settings
+
+    def configure(self, **changes: Any) -> RecallSettings:
+        """Change settings (ValueError names a bad one); the poller picks up a new interval."""
+        with self._settings_lock:
+            self._settings = self._settings.updated(changes)
+            self.journal.resize(self._settings.journal_size)
+        if "poll_interval" in changes:
+            self._poller.reschedule()
+        return self._settings
+
+    # apps
+
+    def create_app(
+        self,
+        *,
+        client_id: str,
+        kind: AppKind | str = AppKind.USER_LEVEL,
+        client_secret: str = DUMMY_SECRET,
+        webhook_secret: str = DUMMY_SECRET,
+    ) -> OAuthApp:
+        """Register a Zoom OAuth app (with customer-managed OAuth the secrets may be dummies)."""
+        app = OAuthApp(
+            id=uuid.uuid4(),
+            kind=AppKind(kind),
+            client_id=client_id,
+            client_secret=client_secret,
+            webhook_secret=webhook_secret,
+            created_at=self.clock.now(),
+        )
+        self.store.add_app(app)
+        return app
+
+    def get_app(self, app_id: IdLike) -> OAuthApp:
+        app = self.store.get_app(_id(app_id, "zoom oauth app"))
+        if app is None:
+            raise NotFound("zoom oauth app", app_id)
+        return app
+
+    def list_apps(
+        self,
+        query: AppQuery | None = None,
+        *,
+        cursor: Cursor | None = None,
+        page_size: int | None = None,
+    ) -> Page[OAuthApp]:
+        size = page_size or self._settings.page_size
+        return self.store.apps(query or AppQuery(), cursor=cursor, size=size)
+
+    def update_app(
+        self,
+        app_id: IdLike,
+        *,
+        client_secret: str | None = None,
+        webhook_secret: str | None = None,
+    ) -> OAuthApp:
+        """Change the secrets (the other fields are fixed once created, as in Recall)."""
+        app = self.get_app(app_id)
+        changed = OAuthApp(
+            id=app.id,
+            kind=app.kind,
+            client_id=app.client_id,
+            client_secret=app.client_secret if client_secret is None else client_secret,
+            webhook_secret=app.webhook_secret if webhook_secret is None else webhook_secret,
+            created_at=app.created_at,
+            webhook_last_validation=app.webhook_last_validation,
+        )
+        if not self.store.update_app(changed):
+            raise NotFound("zoom oauth app", app_id)
+        return changed
+
+    def delete_app(self, app_id: IdLike) -> None:
+        """Delete the app with its credentials and logs."""
+        if not self.store.delete_app(_id(app_id, "zoom oauth app")):
+            raise NotFound("zoom oauth app", app_id)
+
+    # credentials
+
+    async def acreate_credential(
+        self, *, oauth_app: IdLike, access_token_callback_url: str
+    ) -> CredentialCreated:
+        """Call the callback, judge it and store the credential (see `CredentialLifecycle`)."""
+        app_id = _id(oauth_app, "zoom oauth app")
+        return await self._credentials.create(app_id, access_token_callback_url)
+
+    def create_credential(
+        self, *, oauth_app: IdLike, access_token_callback_url: str
+    ) -> CredentialCreated:
+        return self._blocking(
+            self.acreate_credential(
+                oauth_app=oauth_app, access_token_callback_url=access_token_callback_url
+            ),
+            "create_credential",
+        )
+
+    def get_credential(self, credential_id: IdLike) -> Credential:
+        credential = self.store.get_credential(_id(credential_id, "zoom oauth credential"))
+        if credential is None:
+            raise NotFound("zoom oauth credential", credential_id)
+        return credential
+
+    def list_credentials(
+        self,
+        query: CredentialQuery | None = None,
+        *,
+        cursor: Cursor | None = None,
+        page_size: int | None = None,
+    ) -> Page[Credential]:
+        size = page_size or self._settings.page_size
+        return self.store.credentials(query or CredentialQuery(), cursor=cursor, size=size)
+
+    def delete_credential(self, credential_id: IdLike) -> None:
+        if not self.store.delete_credential(_id(credential_id, "zoom oauth credential")):
+            raise NotFound("zoom oauth credential", credential_id)
+
+    async def aaccess_token(self, credential_id: IdLike) -> AccessToken:
+        """Call the callback now and return its token (CallbackRejected when it fails)."""
+        return await self._credentials.access_token(_id(credential_id, "zoom oauth credential"))
+
+    def access_token(self, credential_id: IdLike) -> AccessToken:
+        return self._blocking(self.aaccess_token(credential_id), "access_token")
+
+    async def avalidate(self, credential_id: IdLike) -> Credential:
+        """Re-check the callback; success makes the credential healthy again."""
+        return await self._credentials.validate(_id(credential_id, "zoom oauth credential"))
+
+    def validate(self, credential_id: IdLike) -> Credential:
+        return self._blocking(self.avalidate(credential_id), "validate")
+
+    # polling
+
+    def _healthy_credential_ids(self) -> list[uuid.UUID]:
+        # Unhealthy credentials are disabled, as in Recall, until validate/ succeeds.
+        return [c.id for c in self.store.all_credentials(status=CredentialStatus.HEALTHY)]
+
+    async def apoll_now(self, credential_ids: Sequence[IdLike] | None = None) -> PollRound:
+        """Run one poll round now (every healthy credential, or exactly those given)."""
+        ids = None
+        if credential_ids is not None:
+            ids = [_id(c, "zoom oauth credential") for c in credential_ids]
+        return await self._poller.run_round(ids)
+
+    def poll_now(self, credential_ids: Sequence[IdLike] | None = None) -> PollRound:
+        return self._blocking(self.apoll_now(credential_ids), "poll_now")
+
+    def trigger_poll(self) -> None:
+        """Ask the running scheduler for a round now, without waiting for it."""
+        self._poller.trigger()
+
+    @property
+    def polling(self) -> bool:
+        """Whether the scheduled poller is running (between `astart` and `aclose`)."""
+        return self._poller.running
+
+    # logs and journal
+
+    def credential_logs(
+        self,
+        query: CredentialLogQuery | None = None,
+        *,
+        cursor: Cursor | None = None,
+        page_size: int | None = None,
+    ) -> Page[CredentialLog]:
+        size = page_size or self._settings.page_size
+        return self.store.credential_logs(query or CredentialLogQuery(), cursor=cursor, size=size)
+
+    def app_logs(
+        self,
+        query: AppLogQuery | None = None,
+        *,
+        cursor: Cursor | None = None,
+        page_size: int | None = None,
+    ) -> Page[AppLog]:
+        size = page_size or self._settings.page_size
+        return self.store.app_logs(query or AppLogQuery(), cursor=cursor, size=size)
+
+    def calls(
+        self,
+        *,
+        credential: IdLike | None = None,
+        accepted: bool | None = None,
+        purpose: CallPurpose | str | None = None,
+        rule: str | None = None,
+        since_seq: int | None = None,
+        since_time: float | None = None,
+        limit: int | None = None,
+    ) -> list[CallRecord]:
+        """The call journal, oldest first, filtered (see `CallJournal.records`)."""
+        return self.journal.records(
+            credential=None if credential is None else _id(credential, "zoom oauth credential"),
+            accepted=accepted,
+            purpose=None if purpose is None else CallPurpose(purpose),
+            rule=rule,
+            since_seq=since_seq,
+            since_time=since_time,
+            limit=limit,
+        )
+
+    # lifecycle
+
+    def reset(self) -> None:
+        """Forget every app, credential, log and journal entry; settings stay."""
+        self.store.clear()
+        self.journal.clear()
+        self.rate_limiter.reset()
+
+    async def astart(self) -> None:
+        """Bind to the running loop and start the scheduled poller (the server's lifespan)."""
+        self._loop = asyncio.get_running_loop()
+        self._poller.start()
+
+    async def aclose(self) -> None:
+        """Stop polling and write the journal to ``journal_path`` when one is set."""
+        await self._poller.stop()
+        self._loop = None
+        path = self._settings.journal_path
+        if path:
+            self.journal.write_jsonl(path)
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[FakeRecall]:
+        """``async with fake.running():`` polls in the background for the block's duration."""
+        await self.astart()
+        try:
+            yield self
+        finally:
+            await self.aclose()
+
+    def close(self) -> None:
+        """Release the state file."""
+        self.store.close()
+
+    def _blocking(self, coroutine: Coroutine[Any, Any, T], name: str) -> T:
+        loop = self._loop
+        try:
+            current: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            current = None
+        if loop is not None and loop.is_running() and current is not loop:
+            # Served: run where the poller and the server's requests run.
+            return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+        if current is not None:
+            coroutine.close()
+            raise RuntimeError(
+                f"FakeRecall.{name}() blocks; inside an event loop, await FakeRecall.a{name}()"
+            )
+        return asyncio.run(coroutine)

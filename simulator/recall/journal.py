@@ -1,0 +1,196 @@
+"""The call journal: every call the fake Recall makes to a callback, for debugging CI runs.
+
+Records are redacted when made: the URL with its secrets masked, the token only as
+its first 8 and last 4 characters plus a fingerprint (SPEC §5), so the journal can
+be printed, served and written to a file without leaking anything.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import json
+import threading
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from simulator.judge import Judgement
+from simulator.recall.models import iso_timestamp
+from simulator.redaction import mask_url, redact_text, redact_token
+from simulator.rules import Outcome
+
+__all__ = ["CallJournal", "CallPurpose", "CallRecord"]
+
+
+class CallPurpose(StrEnum):
+    """Why the simulator called the callback."""
+
+    CREATE = "create"
+    POLL = "poll"
+    VALIDATE = "validate"
+    ACCESS_TOKEN = "access_token"  # noqa: S105 - a purpose, not a password
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One callback call: when, where (masked), how it went, and what the judge said."""
+
+    seq: int
+    at: float
+    purpose: CallPurpose
+    url: str
+    credential: uuid.UUID | None
+    oauth_app: uuid.UUID | None
+    accepted: bool
+    status: int | None
+    error: str | None
+    connect_s: float | None
+    first_byte_s: float | None
+    total_s: float
+    verdicts: tuple[tuple[str, str, str], ...]  # (rule, outcome, detail)
+    token: str | None
+    remaining_validity_s: float | None
+    signed: bool
+
+    @property
+    def failed_rules(self) -> tuple[str, ...]:
+        return tuple(rule for rule, outcome, _ in self.verdicts if outcome == Outcome.FAIL.value)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "at": iso_timestamp(self.at),
+            "purpose": self.purpose.value,
+            "url": self.url,
+            "credential": None if self.credential is None else str(self.credential),
+            "oauth_app": None if self.oauth_app is None else str(self.oauth_app),
+            "outcome": "accepted" if self.accepted else "rejected",
+            "status": self.status,
+            "error": self.error,
+            "timings_s": {
+                "connect": self.connect_s,
+                "first_byte": self.first_byte_s,
+                "total": self.total_s,
+            },
+            "failed_rules": list(self.failed_rules),
+            "verdicts": [
+                {"rule": rule, "verdict": outcome, "detail": detail}
+                for rule, outcome, detail in self.verdicts
+            ],
+            "token": self.token,
+            "remaining_validity_s": self.remaining_validity_s,
+            "signed": self.signed,
+        }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+class CallJournal:
+    """A bounded, thread-safe, append-only list of `CallRecord` with filtered reads."""
+
+    def __init__(self, *, size: int = 10_000) -> None:
+        self._lock = threading.Lock()
+        self._records: collections.deque[CallRecord] = collections.deque(maxlen=size)
+        self._seq = 0
+
+    def resize(self, size: int) -> None:
+        with self._lock:
+            self._records = collections.deque(self._records, maxlen=size)
+
+    def record(
+        self,
+        judgement: Judgement,
+        *,
+        purpose: CallPurpose,
+        credential: uuid.UUID | None,
+        oauth_app: uuid.UUID | None,
+        signed: bool,
+    ) -> CallRecord:
+        """Append what one call produced; the judgement's raw token is redacted here."""
+        obs = judgement.observation
+        with self._lock:
+            self._seq += 1
+            record = CallRecord(
+                seq=self._seq,
+                at=obs.started_at,
+                purpose=purpose,
+                url=mask_url(obs.url),
+                credential=credential,
+                oauth_app=oauth_app,
+                accepted=judgement.accepted,
+                status=obs.status,
+                error=None if obs.error is None else f"{obs.error.kind.value}: {obs.error.message}",
+                connect_s=_rounded(obs.timings.connect),
+                first_byte_s=_rounded(obs.timings.first_byte),
+                total_s=round(obs.timings.total, 4),
+                verdicts=tuple(
+                    (v.rule, v.outcome.value, redact_text(v.detail)) for v in judgement.verdicts
+                ),
+                token=None if judgement.token is None else redact_token(judgement.token),
+                remaining_validity_s=(
+                    None if judgement.remaining is None else round(judgement.remaining, 1)
+                ),
+                signed=signed,
+            )
+            self._records.append(record)
+            return record
+
+    def link(self, seq: int, credential: uuid.UUID) -> None:
+        """Name the credential a create call produced, so filtering by it finds that call."""
+        with self._lock:
+            for index, record in enumerate(self._records):
+                if record.seq == seq:
+                    self._records[index] = dataclasses.replace(record, credential=credential)
+                    return
+
+    def records(
+        self,
+        *,
+        credential: uuid.UUID | None = None,
+        accepted: bool | None = None,
+        purpose: CallPurpose | None = None,
+        rule: str | None = None,
+        since_seq: int | None = None,
+        since_time: float | None = None,
+        limit: int | None = None,
+    ) -> list[CallRecord]:
+        """Records oldest first, filtered; ``rule`` keeps calls where that rule failed,
+        ``limit`` keeps the newest ones."""
+        with self._lock:
+            snapshot = list(self._records)
+        selected = [
+            r
+            for r in snapshot
+            if (credential is None or r.credential == credential)
+            and (accepted is None or r.accepted == accepted)
+            and (purpose is None or r.purpose == purpose)
+            and (rule is None or rule in r.failed_rules)
+            and (since_seq is None or r.seq > since_seq)
+            and (since_time is None or r.at >= since_time)
+        ]
+        return selected if limit is None else selected[-limit:] if limit > 0 else []
+
+    @property
+    def last_seq(self) -> int:
+        with self._lock:
+            return self._seq
+
+    def clear(self) -> None:
+        with self._lock:
+            self._records.clear()
+            self._seq = 0
+
+    def write_jsonl(self, path: str | Path) -> int:
+        """Write every record as one JSON object per line; return how many were written."""
+        records = self.records()
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("w", encoding="utf-8") as out:
+            for record in records:
+                out.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
+        return len(records)

@@ -1,0 +1,109 @@
+"""The fake Recall's records: OAuth apps, credentials and their logs, as frozen values."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+__all__ = [
+    "AppKind",
+    "AppLog",
+    "Credential",
+    "CredentialLog",
+    "CredentialStatus",
+    "MeetingSyncStatus",
+    "OAuthApp",
+    "iso_timestamp",
+    "parse_uuid",
+]
+
+
+class AppKind(StrEnum):
+    USER_LEVEL = "user_level"
+    ACCOUNT_LEVEL = "account_level"
+
+
+class CredentialStatus(StrEnum):
+    HEALTHY = "healthy"
+    UNHEALTHY = "unhealthy"
+
+
+class MeetingSyncStatus(StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def iso_timestamp(instant: float) -> str:
+    """Recall's timestamp format: ISO-8601 in UTC with microseconds and ``Z``.
+
+    Rounded to the microsecond exactly as the store rounds, so a timestamp read back
+    from an answer and used as a ``created_at_after`` filter matches its own record.
+    """
+    moment = _EPOCH + timedelta(microseconds=round(instant * 1_000_000))
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_uuid(text: str) -> uuid.UUID | None:
+    """The UUID in ``text`` (any case, with or without hyphens), or None when it is not one."""
+    try:
+        return uuid.UUID(text)
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+@dataclass(frozen=True)
+class OAuthApp:
+    """A Zoom OAuth app registered with Recall (``zoom-oauth-apps/``)."""
+
+    id: uuid.UUID
+    kind: AppKind
+    client_id: str
+    client_secret: str
+    webhook_secret: str
+    created_at: float
+    webhook_last_validation: float | None = None
+
+
+@dataclass(frozen=True)
+class Credential:
+    """One Zoom user's (or account's) credential (``zoom-oauth-credentials/``).
+
+    ``consecutive_failures`` and ``last_called_at`` are the simulator's bookkeeping
+    for the health rule; Recall does not show them.
+    """
+
+    id: uuid.UUID
+    oauth_app: uuid.UUID
+    access_token_callback_url: str
+    user_id: str | None
+    account_id: str | None
+    created_at: float
+    status: CredentialStatus = CredentialStatus.HEALTHY
+    meeting_sync_status: MeetingSyncStatus = MeetingSyncStatus.NOT_STARTED
+    consecutive_failures: int = 0
+    last_called_at: float | None = None
+
+
+@dataclass(frozen=True)
+class CredentialLog:
+    """A message about a credential, e.g. one failed callback call."""
+
+    credential: uuid.UUID
+    message: str
+    created_at: float
+
+
+@dataclass(frozen=True)
+class AppLog:
+    """A message about an app, e.g. a credential create whose callback was rejected."""
+
+    oauth_app: uuid.UUID
+    message: str
+    created_at: float

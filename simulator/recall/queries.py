@@ -1,0 +1,45 @@
+"""Filters of the list endpoints, as values the store turns into queries."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from simulator.recall.models import AppKind, CredentialStatus, MeetingSyncStatus
+
+__all__ = ["AppLogQuery", "AppQuery", "CredentialLogQuery", "CredentialQuery"]
+
+
+@dataclass(frozen=True)
+class AppQuery:
+    """``created_after``/``created_before`` are inclusive Unix times (django-filter's range)."""
+
+    client_id: str | None = None
+    kind: AppKind | None = None
+    created_after: float | None = None
+    created_before: float | None = None
+
+
+@dataclass(frozen=True)
+class CredentialQuery:
+    oauth_app: uuid.UUID | None = None
+    user_id: str | None = None
+    account_id: str | None = None
+    status: CredentialStatus | None = None
+    meeting_sync_status: MeetingSyncStatus | None = None
+    created_after: float | None = None
+    created_before: float | None = None
+
+
+@dataclass(frozen=True)
+class CredentialLogQuery:
+    credential: uuid.UUID | None = None
+    created_after: float | None = None
+    created_before: float | None = None
+
+
+@dataclass(frozen=True)
+class AppLogQuery:
+    oauth_app: uuid.UUID | None = None
+    created_after: float | None = None
+    created_before: float | None = None

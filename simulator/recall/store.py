@@ -1,0 +1,399 @@
+"""Where the fake Recall keeps apps, credentials and logs: SQLite, in memory or in a file.
+
+One implementation serves both modes, so ``--state PATH`` cannot behave differently
+from the default. A file database runs in WAL mode with ``synchronous=NORMAL``:
+every write is committed before the caller answers, and WAL survives the process
+being killed (only an OS crash could lose the last commits).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from simulator.recall.models import (
+    AppKind,
+    AppLog,
+    Credential,
+    CredentialLog,
+    CredentialStatus,
+    MeetingSyncStatus,
+    OAuthApp,
+)
+from simulator.recall.pagination import Cursor, Page, paginate
+from simulator.recall.queries import AppLogQuery, AppQuery, CredentialLogQuery, CredentialQuery
+
+__all__ = ["MEMORY", "RecallStore"]
+
+MEMORY = ":memory:"
+_SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS apps (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    client_secret TEXT NOT NULL,
+    webhook_secret TEXT NOT NULL,
+    webhook_last_validation_us INTEGER,
+    created_at_us INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS credentials (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    oauth_app TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    callback_url TEXT NOT NULL,
+    user_id TEXT,
+    account_id TEXT,
+    status TEXT NOT NULL,
+    meeting_sync_status TEXT NOT NULL,
+    consecutive_failures INTEGER NOT NULL,
+    last_called_at_us INTEGER,
+    created_at_us INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS credentials_by_app ON credentials (oauth_app);
+CREATE TABLE IF NOT EXISTS credential_logs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    credential TEXT NOT NULL REFERENCES credentials(id) ON DELETE CASCADE,
+    message TEXT NOT NULL,
+    created_at_us INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS credential_logs_by_credential ON credential_logs (credential);
+CREATE TABLE IF NOT EXISTS app_logs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    oauth_app TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    message TEXT NOT NULL,
+    created_at_us INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS app_logs_by_app ON app_logs (oauth_app);
+"""
+_TABLES = ("app_logs", "credential_logs", "credentials", "apps")
+
+T = TypeVar("T")
+
+
+def _us(instant: float | None) -> int | None:
+    return None if instant is None else round(instant * 1_000_000)
+
+
+def _seconds(micros: int | None) -> float | None:
+    return None if micros is None else micros / 1_000_000
+
+
+def _app(row: sqlite3.Row) -> OAuthApp:
+    return OAuthApp(
+        id=uuid.UUID(row["id"]),
+        kind=AppKind(row["kind"]),
+        client_id=row["client_id"],
+        client_secret=row["client_secret"],
+        webhook_secret=row["webhook_secret"],
+        created_at=row["created_at_us"] / 1_000_000,
+        webhook_last_validation=_seconds(row["webhook_last_validation_us"]),
+    )
+
+
+def _credential(row: sqlite3.Row) -> Credential:
+    return Credential(
+        id=uuid.UUID(row["id"]),
+        oauth_app=uuid.UUID(row["oauth_app"]),
+        access_token_callback_url=row["callback_url"],
+        user_id=row["user_id"],
+        account_id=row["account_id"],
+        created_at=row["created_at_us"] / 1_000_000,
+        status=CredentialStatus(row["status"]),
+        meeting_sync_status=MeetingSyncStatus(row["meeting_sync_status"]),
+        consecutive_failures=row["consecutive_failures"],
+        last_called_at=_seconds(row["last_called_at_us"]),
+    )
+
+
+def _credential_log(row: sqlite3.Row) -> CredentialLog:
+    return CredentialLog(
+        credential=uuid.UUID(row["credential"]),
+        message=row["message"],
+        created_at=row["created_at_us"] / 1_000_000,
+    )
+
+
+def _app_log(row: sqlite3.Row) -> AppLog:
+    return AppLog(
+        oauth_app=uuid.UUID(row["oauth_app"]),
+        message=row["message"],
+        created_at=row["created_at_us"] / 1_000_000,
+    )
+
+
+class _Where:
+    """SQL conditions built from a query value; only column names written here are used."""
+
+    def __init__(self) -> None:
+        self.clauses: list[str] = []
+        self.params: list[Any] = []
+
+    def equals(self, column: str, value: object) -> _Where:
+        if value is not None:
+            self.clauses.append(f"{column} = ?")
+            self.params.append(str(value))
+        return self
+
+    def created(self, after: float | None, before: float | None) -> _Where:
+        if after is not None:
+            self.clauses.append("created_at_us >= ?")
+            self.params.append(_us(after))
+        if before is not None:
+            self.clauses.append("created_at_us <= ?")
+            self.params.append(_us(before))
+        return self
+
+
+class RecallStore:
+    """Thread-safe persistence of the fake Recall's records (``path`` or `MEMORY`)."""
+
+    def __init__(self, path: str | Path = MEMORY) -> None:
+        self.path = str(path)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA foreign_keys = ON")
+        if self.path != MEMORY:
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._db.execute("PRAGMA busy_timeout = 5000")
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version not in (0, _SCHEMA_VERSION):
+            raise RuntimeError(
+                f"state file {self.path} has schema version {version}; "
+                f"this recall-sim writes version {_SCHEMA_VERSION}: use a new --state path"
+            )
+        self._db.executescript(_SCHEMA)
+        self._db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+
+    @property
+    def persistent(self) -> bool:
+        return self.path != MEMORY
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            for table in _TABLES:
+                self._db.execute(f"DELETE FROM {table}")  # noqa: S608 - constant table names
+            self._db.execute("COMMIT")
+
+    def _write(self, sql: str, params: Sequence[Any]) -> int:
+        with self._lock:
+            return self._db.execute(sql, params).rowcount
+
+    def _one(self, sql: str, params: Sequence[Any]) -> sqlite3.Row | None:
+        with self._lock:
+            row: sqlite3.Row | None = self._db.execute(sql, params).fetchone()
+            return row
+
+    def _page(
+        self,
+        table: str,
+        where: _Where,
+        mapper: Callable[[sqlite3.Row], T],
+        *,
+        cursor: Cursor | None,
+        size: int,
+    ) -> Page[T]:
+        def fetch(
+            older_than: int | None, newer_than: int | None, newest_first: bool, limit: int
+        ) -> list[tuple[int, T]]:
+            clauses, params = list(where.clauses), list(where.params)
+            if older_than is not None:
+                clauses.append("seq < ?")
+                params.append(older_than)
+            if newer_than is not None:
+                clauses.append("seq > ?")
+                params.append(newer_than)
+            condition = " AND ".join(clauses) or "1"
+            order = "DESC" if newest_first else "ASC"
+            sql = f"SELECT * FROM {table} WHERE {condition} ORDER BY seq {order} LIMIT ?"  # noqa: S608 - fixed names, values bound
+            with self._lock:
+                rows = self._db.execute(sql, [*params, limit]).fetchall()
+            return [(row["seq"], mapper(row)) for row in rows]
+
+        return paginate(fetch, cursor=cursor, size=size)
+
+    # apps
+
+    def add_app(self, app: OAuthApp) -> None:
+        self._write(
+            "INSERT INTO apps (id, kind, client_id, client_secret, webhook_secret, "
+            "webhook_last_validation_us, created_at_us) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                str(app.id),
+                app.kind.value,
+                app.client_id,
+                app.client_secret,
+                app.webhook_secret,
+                _us(app.webhook_last_validation),
+                _us(app.created_at),
+            ),
+        )
+
+    def get_app(self, app_id: uuid.UUID) -> OAuthApp | None:
+        row = self._one("SELECT * FROM apps WHERE id = ?", (str(app_id),))
+        return None if row is None else _app(row)
+
+    def update_app(self, app: OAuthApp) -> bool:
+        return (
+            self._write(
+                "UPDATE apps SET client_secret = ?, webhook_secret = ?, "
+                "webhook_last_validation_us = ? WHERE id = ?",
+                (
+                    app.client_secret,
+                    app.webhook_secret,
+                    _us(app.webhook_last_validation),
+                    str(app.id),
+                ),
+            )
+            == 1
+        )
+
+    def delete_app(self, app_id: uuid.UUID) -> bool:
+        return self._write("DELETE FROM apps WHERE id = ?", (str(app_id),)) == 1
+
+    def apps(self, query: AppQuery, *, cursor: Cursor | None, size: int) -> Page[OAuthApp]:
+        where = (
+            _Where()
+            .equals("client_id", query.client_id)
+            .equals("kind", query.kind and query.kind.value)
+            .created(query.created_after, query.created_before)
+        )
+        return self._page("apps", where, _app, cursor=cursor, size=size)
+
+    # credentials
+
+    def add_credential(self, credential: Credential) -> bool:
+        """Insert; False when its app no longer exists (deleted while its callback ran)."""
+        try:
+            self._insert_credential(credential)
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def _insert_credential(self, credential: Credential) -> None:
+        self._write(
+            "INSERT INTO credentials (id, oauth_app, callback_url, user_id, account_id, status, "
+            "meeting_sync_status, consecutive_failures, last_called_at_us, created_at_us) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                str(credential.id),
+                str(credential.oauth_app),
+                credential.access_token_callback_url,
+                credential.user_id,
+                credential.account_id,
+                credential.status.value,
+                credential.meeting_sync_status.value,
+                credential.consecutive_failures,
+                _us(credential.last_called_at),
+                _us(credential.created_at),
+            ),
+        )
+
+    def update_credential(self, credential: Credential) -> bool:
+        """Write every mutable field; False when the credential was deleted meanwhile."""
+        changed = self._write(
+            "UPDATE credentials SET callback_url = ?, user_id = ?, account_id = ?, status = ?, "
+            "meeting_sync_status = ?, consecutive_failures = ?, last_called_at_us = ? "
+            "WHERE id = ?",
+            (
+                credential.access_token_callback_url,
+                credential.user_id,
+                credential.account_id,
+                credential.status.value,
+                credential.meeting_sync_status.value,
+                credential.consecutive_failures,
+                _us(credential.last_called_at),
+                str(credential.id),
+            ),
+        )
+        return changed == 1
+
+    def get_credential(self, credential_id: uuid.UUID) -> Credential | None:
+        row = self._one("SELECT * FROM credentials WHERE id = ?", (str(credential_id),))
+        return None if row is None else _credential(row)
+
+    def find_credential(
+        self, oauth_app: uuid.UUID, *, user_id: str | None = None, account_id: str | None = None
+    ) -> Credential | None:
+        """The app's credential for that Zoom user (or, without a user, that account)."""
+        if user_id is not None:
+            sql = "SELECT * FROM credentials WHERE oauth_app = ? AND user_id = ? LIMIT 1"
+            row = self._one(sql, (str(oauth_app), user_id))
+        else:
+            sql = "SELECT * FROM credentials WHERE oauth_app = ? AND account_id = ? LIMIT 1"
+            row = self._one(sql, (str(oauth_app), account_id))
+        return None if row is None else _credential(row)
+
+    def delete_credential(self, credential_id: uuid.UUID) -> bool:
+        return self._write("DELETE FROM credentials WHERE id = ?", (str(credential_id),)) == 1
+
+    def all_credentials(self, *, status: CredentialStatus | None = None) -> list[Credential]:
+        """Every credential in creation order (the poller's work list)."""
+        with self._lock:
+            if status is None:
+                rows = self._db.execute("SELECT * FROM credentials ORDER BY seq").fetchall()
+            else:
+                rows = self._db.execute(
+                    "SELECT * FROM credentials WHERE status = ? ORDER BY seq", (status.value,)
+                ).fetchall()
+        return [_credential(row) for row in rows]
+
+    def credentials(
+        self, query: CredentialQuery, *, cursor: Cursor | None, size: int
+    ) -> Page[Credential]:
+        where = (
+            _Where()
+            .equals("oauth_app", query.oauth_app)
+            .equals("user_id", query.user_id)
+            .equals("account_id", query.account_id)
+            .equals("status", query.status and query.status.value)
+            .equals(
+                "meeting_sync_status", query.meeting_sync_status and query.meeting_sync_status.value
+            )
+            .created(query.created_after, query.created_before)
+        )
+        return self._page("credentials", where, _credential, cursor=cursor, size=size)
+
+    # logs
+
+    def add_credential_log(self, log: CredentialLog) -> None:
+        self._write(
+            "INSERT INTO credential_logs (credential, message, created_at_us) VALUES (?, ?, ?)",
+            (str(log.credential), log.message, _us(log.created_at)),
+        )
+
+    def add_app_log(self, log: AppLog) -> None:
+        self._write(
+            "INSERT INTO app_logs (oauth_app, message, created_at_us) VALUES (?, ?, ?)",
+            (str(log.oauth_app), log.message, _us(log.created_at)),
+        )
+
+    def credential_logs(
+        self, query: CredentialLogQuery, *, cursor: Cursor | None, size: int
+    ) -> Page[CredentialLog]:
+        where = (
+            _Where()
+            .equals("credential", query.credential)
+            .created(query.created_after, query.created_before)
+        )
+        return self._page("credential_logs", where, _credential_log, cursor=cursor, size=size)
+
+    def app_logs(self, query: AppLogQuery, *, cursor: Cursor | None, size: int) -> Page[AppLog]:
+        where = (
+            _Where()
+            .equals("oauth_app", query.oauth_app)
+            .created(query.created_after, query.created_before)
+        )
+        return self._page("app_logs", where, _app_log, cursor=cursor, size=size)
