@@ -1,26 +1,32 @@
-"""The simulator as one ASGI app: the fake Zoom under ``/zoom``, test controls under ``/_sim``.
+"""The simulator as one ASGI app: the fake Zoom under ``/zoom``, the fake Recall under
+``/api/v2``, test controls under ``/_sim``.
 
 `Simulator` holds the shared clock and each fake; `build_app` mounts each fake's
-routers. The fake Recall joins the same way: a ``recall`` field on `Simulator`, its
-routers under ``/api/v2`` and its controls under ``/_sim/recall``, and a line in
-`Simulator.reset`.
+routers. The fake Recall's API and controls (``/_sim/recall``) are mounted sub-apps
+with their own DRF-style error handlers; mounted apps get no lifespan events, so
+this app's lifespan runs the fake Recall's poller.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import InitVar, dataclass, field
+from pathlib import Path
 from typing import Any, Final
 
 from fastapi import FastAPI
 
 from simulator.clock import VirtualClock
+from simulator.recall import FakeRecall, RecallSettings
+from simulator.recall.api import API_PREFIX, mount_recall
 from simulator.zoom import FakeZoom, ZoomSettings
 from simulator.zoom.routes_admin import build_admin_router
 from simulator.zoom.routes_api import build_api_router
 from simulator.zoom.routes_clock import build_clock_router
 from simulator.zoom.routes_oauth import build_oauth_router
 
-__all__ = ["CONTROL_PREFIX", "ZOOM_PREFIX", "Simulator", "build_app"]
+__all__ = ["API_PREFIX", "CONTROL_PREFIX", "ZOOM_PREFIX", "Simulator", "build_app"]
 
 ZOOM_PREFIX: Final = "/zoom"
 CONTROL_PREFIX: Final = "/_sim"
@@ -32,23 +38,52 @@ class Simulator:
 
     clock: VirtualClock
     zoom: FakeZoom
+    # Optional so that `Simulator(clock=..., zoom=...)` keeps working; a fake Recall on
+    # the same clock is made when none is given.
+    with_recall: InitVar[FakeRecall | None] = None
+    recall: FakeRecall = field(init=False)
+
+    def __post_init__(self, with_recall: FakeRecall | None) -> None:
+        recall = with_recall if with_recall is not None else FakeRecall(clock=self.clock)
+        object.__setattr__(self, "recall", recall)  # frozen: set once, here
 
     @classmethod
     def create(
-        cls, *, zoom_settings: ZoomSettings | None = None, clock: VirtualClock | None = None
+        cls,
+        *,
+        zoom_settings: ZoomSettings | None = None,
+        clock: VirtualClock | None = None,
+        recall_settings: RecallSettings | None = None,
+        state_path: str | Path | None = None,
     ) -> Simulator:
+        """``state_path``: a SQLite file keeping the fake Recall's apps, credentials and logs."""
         clock = clock if clock is not None else VirtualClock()
-        return cls(clock=clock, zoom=FakeZoom(clock=clock, settings=zoom_settings))
+        recall = FakeRecall(clock=clock, settings=recall_settings, state_path=state_path)
+        return cls(
+            clock=clock, zoom=FakeZoom(clock=clock, settings=zoom_settings), with_recall=recall
+        )
 
     def reset(self) -> None:
-        """Back to the state at start: real time, defaults only, no faults, empty journals."""
+        """Back to the state at start: real time, defaults only, no faults, empty journals.
+
+        The fake Recall forgets its apps, credentials, logs and journal but keeps its
+        settings (the API key in particular).
+        """
         self.clock.reset()
         self.zoom.reset()
+        self.recall.reset()
 
 
 def build_app(sim: Simulator) -> FastAPI:
     """The ASGI app serving ``sim``; run it with uvicorn or `simulator.serving.ThreadedServer`."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with sim.recall.running():
+            yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="recall-sim",
         summary="Fake Recall.ai and fake Zoom for testing customer-managed OAuth callbacks",
         docs_url=f"{CONTROL_PREFIX}/docs",
@@ -62,10 +97,11 @@ def build_app(sim: Simulator) -> FastAPI:
     clock_router = build_clock_router(sim.clock)
     app.include_router(clock_router, prefix=f"{CONTROL_PREFIX}/clock")
     app.include_router(clock_router, prefix=f"{CONTROL_PREFIX}/zoom/clock")
+    mount_recall(app, sim.recall)  # API_PREFIX and f"{CONTROL_PREFIX}/recall"
 
     @app.get(f"{CONTROL_PREFIX}/health", tags=["simulator"])
     def health() -> dict[str, Any]:
-        return {"status": "ok", "now": sim.clock.now(), "components": ["zoom"]}
+        return {"status": "ok", "now": sim.clock.now(), "components": ["zoom", "recall"]}
 
     @app.post(f"{CONTROL_PREFIX}/reset", tags=["simulator"])
     def reset() -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""``recall-sim serve``: run the fake Zoom (and later the fake Recall) on 127.0.0.1.
+"""``recall-sim serve``: run the fake Recall and the fake Zoom on 127.0.0.1.
 
 A thin argparse layer over the typed `serve(settings)`, uvicorn-style.
 """
@@ -6,20 +6,28 @@ A thin argparse layer over the typed `serve(settings)`, uvicorn-style.
 from __future__ import annotations
 
 import argparse
+import os
 import socket
+import sqlite3
 import sys
 from dataclasses import dataclass
 from typing import TextIO
 
 import uvicorn
 
-from simulator.app import CONTROL_PREFIX, ZOOM_PREFIX, Simulator, build_app
+from simulator.app import API_PREFIX, CONTROL_PREFIX, ZOOM_PREFIX, Simulator, build_app
+from simulator.recall import DuplicatePolicy, RecallSettings
+from simulator.recall.settings import DEFAULT_POLL_INTERVAL
+from simulator.redaction import redact_token
+from simulator.signing import check_signing_secret
 from simulator.zoom import SIM_USER_PARAM, ZoomSettings
 from simulator.zoom.settings import DEFAULT_ACCESS_TOKEN_LIFETIME, MAX_LIFETIME
 
 __all__ = ["ServeSettings", "add_arguments", "banner", "run", "serve"]
 
 DEFAULT_PORT = 8700
+# Read when --api-key is not given, so the key need not appear in the process list.
+API_KEY_ENV = "RECALL_SIM_API_KEY"
 
 
 @dataclass(frozen=True)
@@ -30,9 +38,32 @@ class ServeSettings:
     port: int = DEFAULT_PORT
     zoom_token_lifetime: int = DEFAULT_ACCESS_TOKEN_LIFETIME
     log_level: str = "warning"
+    api_key: str | None = None  # None: a random key, printed at start
+    verification_secret: str | None = None
+    poll_interval: float = DEFAULT_POLL_INTERVAL
+    poll_jitter: float = 0.0
+    poll_concurrency: int = 100
+    unhealthy_after: int = 3
+    duplicate_credentials: DuplicatePolicy = DuplicatePolicy.UPDATE
+    rate_limits: bool = False
+    state_path: str | None = None
+    journal_path: str | None = None
 
     def zoom_settings(self) -> ZoomSettings:
         return ZoomSettings(access_token_lifetime=self.zoom_token_lifetime)
+
+    def recall_settings(self) -> RecallSettings:
+        settings = RecallSettings(
+            verification_secret=self.verification_secret,
+            poll_interval=self.poll_interval,
+            poll_jitter=self.poll_jitter,
+            poll_concurrency=self.poll_concurrency,
+            unhealthy_after=self.unhealthy_after,
+            duplicate_credentials=self.duplicate_credentials,
+            rate_limits=self.rate_limits,
+            journal_path=self.journal_path,
+        )
+        return settings if self.api_key is None else settings.updated({"api_key": self.api_key})
 
 
 def _port(text: str) -> int:
@@ -57,6 +88,107 @@ def _lifetime(text: str) -> int:
             f"lifetime must be between 1 and {MAX_LIFETIME} seconds, got {value}"
         )
     return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not 0 <= value <= 86_400:
+        raise argparse.ArgumentTypeError(f"seconds must be between 0 and 86400, got {text}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= 100_000:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 100000, got {value}")
+    return value
+
+
+def _api_key(text: str) -> str:
+    if not text.strip() or any(ch.isspace() for ch in text):
+        raise argparse.ArgumentTypeError("the API key must be non-empty, without whitespace")
+    return text
+
+
+def _verification_secret(text: str) -> str:
+    try:
+        return check_signing_secret(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--verification-secret: {exc}") from None
+
+
+def _add_recall_arguments(parser: argparse.ArgumentParser) -> None:
+    recall = parser.add_argument_group("fake Recall")
+    recall.add_argument(
+        "--api-key",
+        type=_api_key,
+        default=os.environ.get(API_KEY_ENV) or None,
+        help=f"the workspace's API key (default: ${API_KEY_ENV}, else a random key, printed)",
+    )
+    recall.add_argument(
+        "--verification-secret",
+        type=_verification_secret,
+        metavar="whsec_...",
+        help="sign every callback call with Standard Webhooks headers using this secret",
+    )
+    recall.add_argument(
+        "--poll-interval",
+        type=_seconds,
+        default=DEFAULT_POLL_INTERVAL,
+        metavar="S",
+        help="seconds between polls of every healthy credential; 0 turns the schedule off "
+        "(POST /_sim/recall/poll still polls) (default: %(default)s)",
+    )
+    recall.add_argument(
+        "--poll-jitter",
+        type=_seconds,
+        default=0.0,
+        metavar="S",
+        help="spread each round's calls over a random 0..S s delay (default: %(default)s)",
+    )
+    recall.add_argument(
+        "--poll-concurrency",
+        type=_count,
+        default=100,
+        metavar="N",
+        help="callback calls in flight at most (default: %(default)s)",
+    )
+    recall.add_argument(
+        "--unhealthy-after",
+        type=_count,
+        default=3,
+        metavar="N",
+        help="consecutive failed calls that make a credential unhealthy (default: %(default)s)",
+    )
+    recall.add_argument(
+        "--duplicate-credentials",
+        choices=[p.value for p in DuplicatePolicy],
+        default=DuplicatePolicy.UPDATE.value,
+        help="a second credential for the same Zoom user: update the first (Recall's "
+        "documented behaviour) or reject with the legacy 400 (default: %(default)s)",
+    )
+    recall.add_argument(
+        "--rate-limits",
+        action="store_true",
+        help="enforce Recall's 300/min (60/min for lists) with 429 and Retry-After",
+    )
+    recall.add_argument(
+        "--state",
+        metavar="PATH",
+        help="keep apps, credentials and logs in this SQLite file across restarts "
+        "(default: in memory)",
+    )
+    recall.add_argument(
+        "--journal-file",
+        metavar="PATH",
+        help="write the journal of callback calls here (JSON Lines) at shutdown",
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,6 +217,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=ServeSettings.log_level,
         help="uvicorn's log level (default: %(default)s)",
     )
+    _add_recall_arguments(parser)
 
 
 def settings_from_args(args: argparse.Namespace) -> ServeSettings:
@@ -93,6 +226,16 @@ def settings_from_args(args: argparse.Namespace) -> ServeSettings:
         port=args.port,
         zoom_token_lifetime=args.zoom_token_lifetime,
         log_level=args.log_level,
+        api_key=args.api_key,
+        verification_secret=args.verification_secret,
+        poll_interval=args.poll_interval,
+        poll_jitter=args.poll_jitter,
+        poll_concurrency=args.poll_concurrency,
+        unhealthy_after=args.unhealthy_after,
+        duplicate_credentials=DuplicatePolicy(args.duplicate_credentials),
+        rate_limits=args.rate_limits,
+        state_path=args.state,
+        journal_path=args.journal_file,
     )
 
 
@@ -149,16 +292,46 @@ def banner(sim: Simulator, url: str) -> str:
         f"  {authorize}\n"
         f"  add &{SIM_USER_PARAM}=NAME_OR_EMAIL to consent as another user "
         "(created on first use)",
+        _recall_banner(sim, url),
         f"Test controls   {url}{CONTROL_PREFIX}/zoom   (API docs: {url}{CONTROL_PREFIX}/docs)\n"
         f"  reset         POST {url}{CONTROL_PREFIX}/reset",
     ]
     return "\n\n".join(sections) + "\n"
 
 
+def _recall_banner(sim: Simulator, url: str) -> str:
+    recall = sim.recall.settings
+    key = recall.api_key  # the simulator's own credential: printed whole, here only
+    secret = recall.verification_secret
+    signing = "unsigned" if secret is None else f"signed with {redact_token(secret)}"
+    interval = recall.poll_interval
+    schedule = f"polled every {interval:g} s" if interval > 0 else "not polled on a schedule"
+    state = sim.recall.store.path if sim.recall.store.persistent else "in memory"
+    controls = f"{url}{CONTROL_PREFIX}/recall"
+    return (
+        "Fake Recall (point your Recall client's base URL here)\n"
+        f"  API base        {url}{API_PREFIX}/   (instead of https://us-east-1.recall.ai/api/v2/)\n"
+        f"  API key         {key}   (header: Authorization: Token <key>)\n"
+        f"  callbacks       {recall.callback_deadline:g} s budget, {schedule}, "
+        f"unhealthy after {recall.unhealthy_after} failures, {signing}\n"
+        f"  state           {state}\n"
+        f"  journal         GET {controls}/journal   poll now: POST {controls}/poll"
+    )
+
+
 def serve(settings: ServeSettings, *, out: TextIO | None = None) -> int:
     """Serve until interrupted; 2 if the address cannot be bound."""
     out = out if out is not None else sys.stdout
-    sim = Simulator.create(zoom_settings=settings.zoom_settings())
+    try:
+        sim = Simulator.create(
+            zoom_settings=settings.zoom_settings(),
+            recall_settings=settings.recall_settings(),
+            state_path=settings.state_path,
+        )
+    except (sqlite3.Error, OSError, RuntimeError, ValueError) as exc:
+        where = f" (--state {settings.state_path})" if settings.state_path else ""
+        print(f"recall-sim serve: cannot start the fake Recall{where}: {exc}", file=sys.stderr)
+        return 2
     try:
         sock = _listen(settings.host, settings.port)
     except OSError as exc:
@@ -175,6 +348,9 @@ def serve(settings: ServeSettings, *, out: TextIO | None = None) -> int:
     config = uvicorn.Config(
         build_app(sim), log_level=settings.log_level, access_log=False, lifespan="on"
     )
-    with sock:
-        uvicorn.Server(config).run(sockets=[sock])
+    try:
+        with sock:
+            uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sim.recall.close()
     return 0

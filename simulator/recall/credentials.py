@@ -31,6 +31,7 @@ from simulator.recall.models import (
     CredentialLog,
     CredentialStatus,
     OAuthApp,
+    to_microseconds,
 )
 from simulator.recall.settings import DuplicatePolicy, RecallSettings
 from simulator.recall.store import RecallStore
@@ -76,6 +77,9 @@ class CredentialLifecycle:
         # across an await, so a slow callback blocks nobody.
         self._lock = threading.Lock()
 
+    def _now(self) -> float:
+        return to_microseconds(self._clock.now())
+
     def _app(self, app_id: uuid.UUID) -> OAuthApp:
         app = self._store.get_app(app_id)
         if app is None:
@@ -101,7 +105,7 @@ class CredentialLifecycle:
         if not result.accepted:
             self._reject_create(app, result.detail, result.failed_rules)
         user_id, account_id = self._identity(app, result)
-        now = self._clock.now()
+        now = self._now()
         with self._lock:
             existing = self._store.find_credential(app.id, user_id=user_id, account_id=account_id)
             if existing is None:
@@ -135,7 +139,7 @@ class CredentialLifecycle:
 
     def _reject_create(self, app: OAuthApp, detail: str, failed_rules: tuple[str, ...]) -> NoReturn:
         self._store.add_app_log(
-            AppLog(app.id, f"Failed to create a Zoom OAuth Credential: {detail}", self._clock.now())
+            AppLog(app.id, f"Failed to create a Zoom OAuth Credential: {detail}", self._now())
         )
         raise CallbackRejected(detail, failed_rules=failed_rules)
 
@@ -178,7 +182,7 @@ class CredentialLifecycle:
             current = self._store.get_credential(credential_id)
             if current is None:
                 return  # deleted while its callback was being called
-            now = self._clock.now()
+            now = self._now()
             if result.accepted:
                 status = CredentialStatus.HEALTHY if restore else current.status
                 updated = dataclasses.replace(

@@ -32,6 +32,7 @@ from simulator.recall.models import (
     CredentialStatus,
     OAuthApp,
     parse_uuid,
+    to_microseconds,
 )
 from simulator.recall.pagination import Cursor, Page
 from simulator.recall.poller import Poller, PollRound
@@ -124,7 +125,7 @@ class FakeRecall:
             client_id=client_id,
             client_secret=client_secret,
             webhook_secret=webhook_secret,
-            created_at=self.clock.now(),
+            created_at=to_microseconds(self.clock.now()),
         )
         self.store.add_app(app)
         return app

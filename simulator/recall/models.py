@@ -17,6 +17,7 @@ __all__ = [
     "OAuthApp",
     "iso_timestamp",
     "parse_uuid",
+    "to_microseconds",
 ]
 
 
@@ -48,6 +49,11 @@ def iso_timestamp(instant: float) -> str:
     """
     moment = _EPOCH + timedelta(microseconds=round(instant * 1_000_000))
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def to_microseconds(instant: float) -> float:
+    """``instant`` rounded to the microsecond, as stored, so a record equals itself reloaded."""
+    return round(instant * 1_000_000) / 1_000_000
 
 
 def parse_uuid(text: str) -> uuid.UUID | None:

@@ -31,6 +31,8 @@ class DuplicatePolicy(StrEnum):
     REJECT = "reject"  # the legacy 400 with ``conflicting_zoom_user_id``
 
 
+# Far above any sensible count, far below what a deque or semaphore can hold.
+_MAX_INT = 1_000_000_000
 _FLOATS = ("callback_deadline", "poll_interval", "poll_jitter")
 _POSITIVE_INTS = (
     "poll_concurrency",
@@ -97,16 +99,16 @@ class RecallSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValueError(f"{name} must be a number of seconds, got {value!r}")
-            if not math.isfinite(value) or value < 0:
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+            if not math.isfinite(value) or not 0 <= value <= 366 * 86_400:
+                raise ValueError(f"{name} must be between 0 and one year in seconds, got {value!r}")
         if not 0 < self.callback_deadline <= 120:
             raise ValueError(
                 f"callback_deadline must be in (0, 120] seconds, got {self.callback_deadline!r}"
             )
         for name in _POSITIVE_INTS:
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= _MAX_INT:
+                raise ValueError(f"{name} must be a whole number in [1, {_MAX_INT}], got {value!r}")
         if not isinstance(self.duplicate_credentials, DuplicatePolicy):
             allowed = ", ".join(p.value for p in DuplicatePolicy)
             raise ValueError(

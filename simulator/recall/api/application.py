@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -47,7 +48,28 @@ def build_recall_api(fake: FakeRecall) -> FastAPI:
     api.include_router(apps_router(fake, guard))
     api.include_router(credentials_router(fake, guard))
     api.include_router(logs_router(fake, guard))
+    _without_422(api)
     return api
+
+
+def _without_422(api: FastAPI) -> None:
+    """Drop FastAPI's generated 422 answers from the schema: parameters are plain strings
+    and bodies are parsed by hand, so validation errors are DRF's 400s, never 422s."""
+    generate = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            schema = generate()
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    operation.get("responses", {}).pop("422", None)
+            components = schema.get("components", {}).get("schemas", {})
+            for name in ("HTTPValidationError", "ValidationError"):
+                components.pop(name, None)
+            api.openapi_schema = schema
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]
 
 
 def build_control_api(fake: FakeRecall) -> FastAPI:

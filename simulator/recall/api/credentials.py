@@ -102,6 +102,7 @@ def credentials_router(fake: FakeRecall, guard: Guard) -> APIRouter:
     @router.post(
         "/{id}/validate/",
         dependencies=any_request,
+        response_class=Response,  # 200 with an empty body, not JSON
         responses={
             200: {"description": "The callback passed; the credential is healthy"},
             **documented_errors(400, 401, 404, 429),

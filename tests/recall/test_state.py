@@ -1,0 +1,140 @@
+"""``--state PATH``: apps, credentials and logs survive a restart, even a SIGKILL."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from simulator.recall import FakeRecall, RecallSettings
+from simulator.recall.queries import CredentialLogQuery
+from tests.recall.support import Callbacks, Mode, user_for
+from tests.support.tokens import CLIENT_ID
+
+ROOT = Path(__file__).resolve().parents[2]
+KEY = "state-test-key-0123456789"
+
+
+def test_state_file_keeps_apps_credentials_and_logs(
+    tmp_path: Path, callbacks: Callbacks, callback_url: Callable[[str], str]
+) -> None:
+    path = tmp_path / "recall.sqlite3"
+    first = FakeRecall(settings=RecallSettings(poll_interval=0), state_path=path)
+    app = first.create_app(client_id=CLIENT_ID)
+    created = first.create_credential(
+        oauth_app=app.id, access_token_callback_url=callback_url("jo")
+    )
+    callbacks.set("jo", Mode.ERROR)
+    first.poll_now()
+    first.close()
+
+    second = FakeRecall(settings=RecallSettings(poll_interval=0), state_path=path)
+    try:
+        assert second.get_app(app.id) == app
+        assert second.get_credential(created.credential.id).consecutive_failures == 1
+        [log] = second.credential_logs(CredentialLogQuery(credential=created.credential.id)).items
+        assert "(contract.status-2xx)" in log.message
+    finally:
+        second.close()
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_state_file_from_another_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "future.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 99")
+    with pytest.raises(RuntimeError, match="schema version 99"):
+        FakeRecall(state_path=path)
+
+
+@contextmanager
+def _serve(state: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``recall-sim serve --state`` on a free port; yields the process and its base URL."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "simulator.cli",
+            "serve",
+            "--port",
+            "0",
+            "--api-key",
+            KEY,
+            "--poll-interval",
+            "0",
+            "--state",
+            str(state),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    try:
+        seen: list[str] = []
+        while not any("/_sim/reset" in line for line in seen):
+            seen.append(lines.get(timeout=20))
+        url = seen[0].split()[4]
+        banner = "".join(seen)
+        assert f"state           {state}" in banner
+        assert banner.count(KEY) == 1  # the key, printed once
+        yield process, url
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=10)
+
+
+def test_a_sigkilled_server_restarted_on_its_state_still_lists_the_credential(
+    tmp_path: Path, callbacks: Callbacks, callback_url: Callable[[str], str]
+) -> None:
+    state = tmp_path / "state.sqlite3"
+    headers = {"Authorization": f"Token {KEY}"}
+    with _serve(state) as (process, url):
+        with httpx.Client(base_url=url + "/api/v2", headers=headers, timeout=15) as api:
+            app = api.post(
+                "/zoom-oauth-apps/",
+                json={
+                    "kind": "user_level",
+                    "client_id": CLIENT_ID,
+                    "client_secret": "d",
+                    "webhook_secret": "d",
+                },
+            ).json()
+            created = api.post(
+                "/zoom-oauth-credentials/",
+                json={"oauth_app": app["id"], "access_token_callback_url": callback_url("kai")},
+            )
+            assert created.status_code == 201, created.text
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+        assert process.returncode == -signal.SIGKILL
+
+    with (
+        _serve(state) as (_, url),
+        httpx.Client(base_url=url + "/api/v2", headers=headers, timeout=15) as api,
+    ):
+        [credential] = api.get("/zoom-oauth-credentials/").json()["results"]
+        assert credential == created.json()
+        assert credential["user_id"] == user_for("kai")
+        assert api.get(f"/zoom-oauth-apps/{app['id']}/").json() == app
