@@ -1,0 +1,56 @@
+"""Probe overhead: 2,000 sequential probes of a local callback vs the same GETs with a bare
+httpx.Client, interleaved in batches so machine noise hits both alike.
+
+Target: ours / bare <= 1.3.   Run: .venv/bin/python benchmarks/probe_overhead.py
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx  # noqa: E402
+
+from benchmarks._support import served  # noqa: E402
+from simulator.prober import probe  # noqa: E402
+
+TOTAL = 2000
+BATCH = 100
+TARGET = 1.3
+
+
+def main() -> int:
+    with served("benchmarks.fixed_callback:app") as base:
+        url = base + "/token"
+        bare = httpx.Client(trust_env=False)
+        for _ in range(50):  # warm both paths
+            probe(url)
+            bare.get(url)
+        ours_s = bare_s = 0.0
+        for _ in range(TOTAL // BATCH):
+            started = time.perf_counter()
+            for _ in range(BATCH):
+                observation = probe(url)
+                assert observation.status == 200 and observation.error is None
+            ours_s += time.perf_counter() - started
+            started = time.perf_counter()
+            for _ in range(BATCH):
+                response = bare.get(url)
+                assert response.status_code == 200
+            bare_s += time.perf_counter() - started
+        bare.close()
+    ratio = ours_s / bare_s
+    print(
+        f"probes: {TOTAL} sequential, ours {ours_s:.2f} s ({ours_s / TOTAL * 1e3:.2f} ms each), "
+        f"bare httpx.Client {bare_s:.2f} s ({bare_s / TOTAL * 1e3:.2f} ms each)"
+    )
+    verdict = "PASS" if ratio <= TARGET else "MISS"
+    print(f"probe overhead ratio ours/bare = {ratio:.2f} (target <= {TARGET}): {verdict}")
+    return 0 if ratio <= TARGET else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
