@@ -12,10 +12,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx  # noqa: E402
+import httpx
 
-from benchmarks._support import served  # noqa: E402
-from simulator.prober import probe  # noqa: E402
+from benchmarks._support import served
+from simulator.prober import probe
 
 TOTAL = 2000
 BATCH = 100
