@@ -10,6 +10,7 @@ the coroutine on the server's event loop when the fake is being served.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Sequence
@@ -44,6 +45,7 @@ from simulator.recall.store import MEMORY, RecallStore
 __all__ = ["FakeRecall"]
 
 T = TypeVar("T")
+_log = logging.getLogger("recall_sim.recall")
 # Customer-managed OAuth never uses the app's secrets, so Recall accepts placeholders.
 DUMMY_SECRET = "dummy"  # noqa: S105 - a documented placeholder, not a credential
 IdLike = uuid.UUID | str
@@ -314,7 +316,12 @@ class FakeRecall:
         self._loop = None
         path = self._settings.journal_path
         if path:
-            self.journal.write_jsonl(path)
+            try:
+                count = self.journal.write_jsonl(path)
+            except OSError as exc:  # shutting down: say so, but let the server stop
+                _log.error("could not write the call journal to %s: %s", path, exc)
+            else:
+                _log.info("wrote %d journal calls to %s", count, path)
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[FakeRecall]:
