@@ -1,0 +1,1 @@
+"""Examples that use recall-sim from the customer's side; each imports nothing from the project."""
