@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from simulator.app import CONTROL_PREFIX, ZOOM_PREFIX, Simulator, build_app
 from simulator.clock import VirtualClock
+from simulator.recall import FakeRecall
+from simulator.recall.api import API_PREFIX
 from simulator.serving import ThreadedServer
 from simulator.zoom import FakeZoom, ZoomSettings
 
@@ -34,6 +36,15 @@ class RunningSimulator:
     @property
     def zoom(self) -> FakeZoom:
         return self.simulator.zoom
+
+    @property
+    def recall(self) -> FakeRecall:
+        return self.simulator.recall
+
+    @property
+    def recall_api_base(self) -> str:
+        """What an integration uses instead of ``https://us-east-1.recall.ai/api/v2``."""
+        return self.url + API_PREFIX
 
     @property
     def clock(self) -> VirtualClock:
