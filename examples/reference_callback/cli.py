@@ -107,6 +107,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # httpx logs every request's URL at INFO; ours carry no secret, but a URL is not the
+    # place to find out. The service logs its own outcomes.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         sock = socket.create_server((settings.host, settings.port), backlog=2048)
     except OSError as exc:
