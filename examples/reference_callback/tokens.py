@@ -105,8 +105,12 @@ class TokenService:
     def _landed(self, user_id: str, task: asyncio.Task[ZoomTokens]) -> None:
         if self._inflight.get(user_id) is task:
             del self._inflight[user_id]
-        if not task.cancelled():
-            task.exception()  # retrieved: a background refresh that failed is logged once
+        if task.cancelled():
+            return
+        error = task.exception()  # retrieved, so asyncio does not report it again
+        if error is not None and not isinstance(error, ZoomError):
+            # Zoom's failures were logged by the flight; anything else (the database) here.
+            log.error("refresh for user %s failed", user_id, exc_info=error)
 
     async def _refresh(self, user_id: str) -> ZoomTokens:
         user = self._store.user(user_id)
