@@ -27,7 +27,7 @@ unit: $(STAMP)
 	$(BIN)/pytest
 
 demo: $(STAMP)
-	@echo "make demo: not yet (lands with the reference-callback issue); try: $(BIN)/recall-sim probe URL"
+	$(BIN)/python examples/demo.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
