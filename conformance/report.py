@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from simulator.rules import RULES, Outcome
+from simulator.rules import Outcome, Verdict
 
 __all__ = ["Report", "RuleReport"]
 
@@ -18,32 +19,39 @@ _LABEL = {Outcome.PASS: "PASS", Outcome.FAIL: "FAIL", Outcome.WARN: "WARN", Outc
 
 @dataclass(frozen=True)
 class RuleReport:
-    rule: str
-    outcome: Outcome
-    detail: str
-    evidence: dict[str, Any]
+    """A rule's verdict in a run, with how to reproduce it and how long it took."""
+
+    verdict: Verdict
     reproduce: str | None
     duration_s: float
 
     @property
+    def rule(self) -> str:
+        return self.verdict.rule
+
+    @property
+    def outcome(self) -> Outcome:
+        return self.verdict.outcome
+
+    @property
+    def detail(self) -> str:
+        return self.verdict.detail
+
+    @property
+    def evidence(self) -> Mapping[str, Any]:
+        return self.verdict.evidence
+
+    @property
     def title(self) -> str:
-        return RULES[self.rule].title
+        return self.verdict.title
 
     @property
     def fix(self) -> str:
-        return RULES[self.rule].fix
+        return self.verdict.fix
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule,
-            "verdict": self.outcome.value,
-            "title": self.title,
-            "detail": self.detail,
-            "evidence": self.evidence,
-            "reproduce": self.reproduce,
-            "fix": self.fix if self.outcome in (Outcome.FAIL, Outcome.WARN) else None,
-            "duration_s": round(self.duration_s, 3),
-        }
+        shape = self.verdict.as_dict(reproduce=self.reproduce)
+        return {**shape, "duration_s": round(self.duration_s, 3)}
 
     def explain(self) -> str:
         """A failure or warning, spelled out for a CI log."""

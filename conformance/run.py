@@ -36,15 +36,7 @@ class ConformanceRun:
         """Run one rule's check and add its result to the report."""
         started = time.monotonic()
         result = CHECKS[rule_id](self.context)
-        verdict = result.verdict
-        graded = RuleReport(
-            rule=rule_id,
-            outcome=verdict.outcome,
-            detail=verdict.detail,
-            evidence=dict(verdict.evidence),
-            reproduce=result.reproduce,
-            duration_s=time.monotonic() - started,
-        )
+        graded = RuleReport(result.verdict, result.reproduce, time.monotonic() - started)
         self.report.results.append(graded)
         self.report.requests_sent = self.context.requests_sent
         self.report.finished_at = time.time()
