@@ -38,7 +38,13 @@ class ZoomAdmin:
 
     def check(self) -> None:
         """Fail fast (before any rule) when the control API is not there."""
-        self._request("GET", "/settings")
+        try:
+            self._request("GET", "/settings")
+        except ZoomAdminError as exc:
+            raise ZoomAdminError(
+                f"{exc} — --zoom-admin must be the fake Zoom's control base, "
+                "e.g. http://127.0.0.1:8700/_sim/zoom"
+            ) from None
 
     def journal_seq(self) -> int:
         return int(self._request("GET", "/journal", params={"kind": "fault"})["last_seq"])

@@ -145,3 +145,13 @@ def test_plugin_runs_inside_a_plain_pytest_run(serve_flawed: Callable[..., str],
     assert result.returncode == 1, result.stdout + result.stderr
     assert "FAIL auth.rejects-missing-credential" in result.stdout
     assert "FAILED" in result.stdout
+
+
+def test_wrong_zoom_admin_is_a_usage_error_that_shows_the_expected_form(
+    serve_flawed: Callable[..., str],
+):
+    base = serve_flawed(None)
+    result = check(callback_url(base), "--zoom-admin", base)
+    assert result.returncode == 2
+    assert "/_sim/zoom" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
