@@ -43,7 +43,8 @@ class Rejection:
 
     label: str
     observation: Observation
-    reproduce: str
+    url: str
+    headers: Mapping[str, str] | None = None  # None: signed like Recall's, if signing
 
 
 class CheckContext:
@@ -169,9 +170,20 @@ class CheckContext:
 
     # -- rejections, for the leak and internals rules ----------------------------------
 
-    def record_rejection(self, label: str, observation: Observation, reproduce: str) -> None:
+    def record_rejection(
+        self,
+        label: str,
+        observation: Observation,
+        url: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        rejection = Rejection(label, observation, url or self.config.url, headers)
         with self._lock:
-            self._rejections.append(Rejection(label, observation, reproduce))
+            self._rejections.append(rejection)
+
+    def reproduce(self, rejection: Rejection) -> str:
+        """The curl for a rejection; built only when one is reported (fuzzing makes hundreds)."""
+        return self.curl(rejection.url, rejection.headers)
 
     @property
     def rejections(self) -> list[Rejection]:

@@ -8,6 +8,7 @@ calls it for every answer it inspects.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,7 @@ DEADLINE_WARN = 2.5
 MIN_VALIDITY = 120.0
 VALIDITY_WARN = 150.0
 _EVIDENCE_BODY_CHARS = 300
+_WHITESPACE = re.compile(r"\s")
 
 ANSWER_RULES = (
     "contract.status-2xx",
@@ -358,7 +360,7 @@ def _body_problem(text: str) -> str | None:
         return "body looks like HTML or XML markup"
     if "\n" in stripped or "\r" in stripped:
         return f"body has {stripped.count(chr(10)) + 1} lines; the token must be one line"
-    if any(ch.isspace() for ch in stripped):
+    if _WHITESPACE.search(stripped):
         return "body contains spaces; a token has none"
     return None
 

@@ -138,8 +138,8 @@ def decode_zoom_token(token: str) -> ZoomClaims:
             f"not a JWT: expected three dot-separated parts, found {token.count('.') + 1}"
         )
     try:
-        header = jwt.get_unverified_header(token)
-        claims = jwt.decode(
+        # One parse for header and claims (get_unverified_header would parse again).
+        decoded = jwt.api_jwt.decode_complete(
             token,
             options={
                 "verify_signature": False,
@@ -155,6 +155,7 @@ def decode_zoom_token(token: str) -> ZoomClaims:
         raise TokenDecodeError(f"not a decodable JWT: {_reason(exc)}") from None
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise TokenDecodeError(f"not a decodable JWT: {exc}") from None
+    header, claims = decoded["header"], decoded["payload"]
     if not isinstance(claims, dict):
         raise TokenDecodeError("JWT payload is not a JSON object")
     if "exp" not in claims:

@@ -53,7 +53,7 @@ def check_rejects_missing_credential(ctx: CheckContext) -> RuleResult:
                 ),
                 ctx.curl(url),
             )
-        ctx.record_rejection(label, observation, ctx.curl(url))
+        ctx.record_rejection(label, observation, url)
     if not tried:
         return RuleResult(Verdict(rid, Outcome.SKIP, ctx.secret_parts_note()))
     return RuleResult(
@@ -113,9 +113,7 @@ def check_rejects_wrong_credential(ctx: CheckContext) -> RuleResult:
         observation = ctx.call(url)
         if ctx.unlocks_baseline_user(observation) is not None:
             raise CredentialAccepted(mutation, url, observation)
-        ctx.record_rejection(
-            f"wrong credential ({mutation.description})", observation, ctx.curl(url)
-        )
+        ctx.record_rejection(f"wrong credential ({mutation.description})", observation, url)
 
     test = given(credential_mutations(parts))(attempt)
     for part in parts:
@@ -204,7 +202,7 @@ def check_no_token_in_rejection(ctx: CheckContext) -> RuleResult:
                         )[:300],
                     },
                 ),
-                rejection.reproduce,
+                ctx.reproduce(rejection),
             )
     if not ctx.rejections:
         why = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conformance.context import CheckContext, RuleResult
+from conformance.context import CheckContext, Rejection, RuleResult
 from simulator.redaction import redact_text
 from simulator.rules import Outcome, Verdict
 
@@ -34,16 +34,16 @@ _ODD_SUFFIXES = ("'\"%00<", "%ff%fe", "../../etc/passwd")
 def check_no_error_internals(ctx: CheckContext) -> RuleResult:
     rid = "hygiene.no-error-internals"
     examined = 0
-    candidates = [(r.label, r.observation, r.reproduce) for r in ctx.rejections]
+    candidates = ctx.rejections
     for label, url in ctx.missing_credential_urls()[:1]:
-        candidates.append((label, ctx.call(url), ctx.curl(url)))
+        candidates.append(Rejection(label, ctx.call(url), url))
     for part in ctx.secret_parts[:1]:
         for suffix in _ODD_SUFFIXES:
             url = ctx.target.with_part(part, (part.raw_value + suffix,))
-            candidates.append(
-                (f"with {part.label} ending in {suffix!r}", ctx.call(url), ctx.curl(url))
-            )
-    for label, observation, reproduce in candidates:
+            label = f"with {part.label} ending in {suffix!r}"
+            candidates.append(Rejection(label, ctx.call(url), url))
+    for candidate in candidates:
+        label, observation = candidate.label, candidate.observation
         if observation.status is None or 200 <= observation.status < 300:
             continue
         examined += 1
@@ -58,7 +58,7 @@ def check_no_error_internals(ctx: CheckContext) -> RuleResult:
                     f"shows internals: {match.group(0)!r}",
                     {"status": observation.status, "body": redact_text(text)[:400]},
                 ),
-                reproduce,
+                ctx.reproduce(candidate),
             )
     if examined == 0:
         return RuleResult(

@@ -92,7 +92,7 @@ def check_per_user_secret(ctx: CheckContext) -> RuleResult:
     url = crossed.url()
     observation = ctx.call(url)
     if ctx.unlocks_baseline_user(observation) is None:
-        ctx.record_rejection("with another user's secret", observation, ctx.curl(url))
+        ctx.record_rejection("with another user's secret", observation, url)
         return RuleResult(
             Verdict(rid, Outcome.PASS, "the other user's secret does not unlock this user")
         )

@@ -42,7 +42,7 @@ def _refuses_all(
                 ),
                 ctx.curl(headers=headers),
             )
-        ctx.record_rejection(label, observation, ctx.curl(headers=headers))
+        ctx.record_rejection(label, observation, headers=headers)
     labels = ", ".join(label for label, _ in attempts)
     return RuleResult(Verdict(rule_id, Outcome.PASS, f"refused: {labels}"))
 
