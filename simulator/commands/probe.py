@@ -8,6 +8,7 @@ import sys
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from simulator.commands.arguments import bounded
 from simulator.diagnosis import diagnosis_json, diagnosis_text
 from simulator.judge import judge
 from simulator.prober import DEFAULT_DEADLINE, probe
@@ -28,14 +29,14 @@ class ProbeSettings:
     show_secrets: bool = False
 
 
-def _deadline(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--deadline must be seconds, got {value!r}") from None
-    if not 0 < seconds <= 120:
-        raise argparse.ArgumentTypeError(f"--deadline must be in (0, 120] seconds, got {value}")
-    return seconds
+_deadline = bounded(
+    float,
+    0.0,
+    120.0,
+    low_inclusive=False,
+    malformed="--deadline must be seconds, got {text!r}",
+    out_of_range="--deadline must be in (0, 120] seconds, got {text}",
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

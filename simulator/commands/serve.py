@@ -16,6 +16,7 @@ from typing import TextIO
 import uvicorn
 
 from simulator.app import API_PREFIX, CONTROL_PREFIX, ZOOM_PREFIX, Simulator, build_app
+from simulator.commands.arguments import bounded
 from simulator.recall import DuplicatePolicy, RecallSettings
 from simulator.recall.settings import DEFAULT_POLL_INTERVAL
 from simulator.redaction import redact_token
@@ -66,48 +67,34 @@ class ServeSettings:
         return settings if self.api_key is None else settings.updated({"api_key": self.api_key})
 
 
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"port must be a number, got {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"port must be between 0 and 65535, got {value}")
-    return value
-
-
-def _lifetime(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"lifetime must be a whole number of seconds, got {text!r}"
-        ) from None
-    if not 1 <= value <= MAX_LIFETIME:
-        raise argparse.ArgumentTypeError(
-            f"lifetime must be between 1 and {MAX_LIFETIME} seconds, got {value}"
-        )
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if not 0 <= value <= 86_400:
-        raise argparse.ArgumentTypeError(f"seconds must be between 0 and 86400, got {text}")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 1 <= value <= 100_000:
-        raise argparse.ArgumentTypeError(f"must be between 1 and 100000, got {value}")
-    return value
+_port = bounded(
+    int,
+    0,
+    65535,
+    malformed="port must be a number, got {text!r}",
+    out_of_range="port must be between 0 and 65535, got {value}",
+)
+_lifetime = bounded(
+    int,
+    1,
+    MAX_LIFETIME,
+    malformed="lifetime must be a whole number of seconds, got {text!r}",
+    out_of_range=f"lifetime must be between 1 and {MAX_LIFETIME} seconds, got {{value}}",
+)
+_seconds = bounded(
+    float,
+    0.0,
+    86_400.0,
+    malformed="expected seconds, got {text!r}",
+    out_of_range="seconds must be between 0 and 86400, got {text}",
+)
+_count = bounded(
+    int,
+    1,
+    100_000,
+    malformed="expected a whole number, got {text!r}",
+    out_of_range="must be between 1 and 100000, got {value}",
+)
 
 
 def _api_key(text: str) -> str:

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from simulator.recall import FakeRecall
 from tests.support.tokens import CLIENT_ID, jwt_with_payload, zoom_token
 
 ACCOUNT_PREFIX = "acct"
@@ -85,3 +86,10 @@ class Callbacks:
 
     def app(self) -> Starlette:
         return Starlette(routes=[Route("/cb/{name}", self.handle)])
+
+
+def register(fake: FakeRecall, app_id: str, url: str) -> str:
+    """Create a credential for ``url`` and return its id."""
+    return str(
+        fake.create_credential(oauth_app=app_id, access_token_callback_url=url).credential.id
+    )

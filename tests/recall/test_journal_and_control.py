@@ -13,15 +13,9 @@ from standardwebhooks import Webhook
 from simulator.recall import FakeRecall
 from simulator.redaction import JWT_PATTERN
 from tests.recall.conftest import API_KEY
-from tests.recall.support import Callbacks, Mode
+from tests.recall.support import Callbacks, Mode, register
 
 SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-
-
-def _register(fake: FakeRecall, app_id: str, url: str) -> str:
-    return str(
-        fake.create_credential(oauth_app=app_id, access_token_callback_url=url).credential.id
-    )
 
 
 def test_journal_records_every_call_redacted(
@@ -31,7 +25,7 @@ def test_journal_records_every_call_redacted(
     callbacks: Callbacks,
     callback_url: Callable[[str], str],
 ) -> None:
-    credential_id = _register(fake, app_id, callback_url("tia"))
+    credential_id = register(fake, app_id, callback_url("tia"))
     callbacks.set("tia", Mode.EXPIRING)
     control.post("/poll")
     journal = control.get("/journal").json()
@@ -58,8 +52,8 @@ def test_journal_filters(
     callbacks: Callbacks,
     callback_url: Callable[[str], str],
 ) -> None:
-    first = _register(fake, app_id, callback_url("uma"))
-    _register(fake, app_id, callback_url("vic"))
+    first = register(fake, app_id, callback_url("uma"))
+    register(fake, app_id, callback_url("vic"))
     callbacks.set("vic", Mode.ERROR)
     control.post("/poll")
     calls = lambda **params: control.get("/journal", params=params).json()["calls"]  # noqa: E731
@@ -106,7 +100,7 @@ def test_signed_calls_verify_with_standardwebhooks(
     fake: FakeRecall, app_id: str, callbacks: Callbacks, callback_url: Callable[[str], str]
 ) -> None:
     fake.configure(verification_secret=SECRET)
-    _register(fake, app_id, callback_url("xia"))
+    register(fake, app_id, callback_url("xia"))
     [headers] = callbacks.requests["xia"]
     Webhook(SECRET).verify("", headers, json_parse=False)  # raises when not valid
     assert fake.calls()[-1].signed
@@ -115,7 +109,7 @@ def test_signed_calls_verify_with_standardwebhooks(
 def test_unsigned_by_default(
     fake: FakeRecall, app_id: str, callbacks: Callbacks, callback_url: Callable[[str], str]
 ) -> None:
-    _register(fake, app_id, callback_url("yan"))
+    register(fake, app_id, callback_url("yan"))
     [headers] = callbacks.requests["yan"]
     assert "webhook-signature" not in headers
     assert not fake.calls()[-1].signed
@@ -150,7 +144,7 @@ def test_reset_forgets_state_but_keeps_settings(
     callback_url: Callable[[str], str],
 ) -> None:
     fake.configure(unhealthy_after=7)
-    _register(fake, app_id, callback_url("zed"))
+    register(fake, app_id, callback_url("zed"))
     assert control.post("/reset").status_code == 200
     assert api.get("/zoom-oauth-apps/").json()["results"] == []
     assert control.get("/journal").json() == {"last_seq": 0, "calls": []}
@@ -164,7 +158,7 @@ def test_credential_state_shows_the_bookkeeping(
     callbacks: Callbacks,
     callback_url: Callable[[str], str],
 ) -> None:
-    credential_id = _register(fake, app_id, callback_url("abe"))
+    credential_id = register(fake, app_id, callback_url("abe"))
     callbacks.set("abe", Mode.ERROR)
     control.post("/poll")
     state = control.get(f"/credentials/{credential_id}").json()

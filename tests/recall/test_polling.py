@@ -11,14 +11,8 @@ import pytest
 
 from simulator.recall import CredentialStatus, FakeRecall
 from tests.recall.conftest import FAST_DEADLINE
-from tests.recall.support import Callbacks, Mode
+from tests.recall.support import Callbacks, Mode, register
 from tests.support.tokens import CLIENT_ID
-
-
-def _register(fake: FakeRecall, app_id: str, url: str) -> str:
-    return str(
-        fake.create_credential(oauth_app=app_id, access_token_callback_url=url).credential.id
-    )
 
 
 def _logs(api: httpx.Client, credential_id: str) -> list[str]:
@@ -34,7 +28,7 @@ def test_a_callback_that_starts_failing_turns_unhealthy_after_n_polls_and_valida
     callbacks: Callbacks,
     callback_url: Callable[[str], str],
 ) -> None:
-    credential_id = _register(fake, app_id, callback_url("kim"))
+    credential_id = register(fake, app_id, callback_url("kim"))
     callbacks.set("kim", Mode.ERROR)
     path = f"/zoom-oauth-credentials/{credential_id}/"
     for poll in range(1, 4):
@@ -74,7 +68,7 @@ def test_a_success_resets_the_consecutive_failure_count(
     callbacks: Callbacks,
     callback_url: Callable[[str], str],
 ) -> None:
-    credential_id = _register(fake, app_id, callback_url("lee"))
+    credential_id = register(fake, app_id, callback_url("lee"))
     for mode in (Mode.ERROR, Mode.ERROR, Mode.GOOD, Mode.EXPIRING, Mode.ERROR):
         callbacks.set("lee", mode)
         fake.poll_now()
@@ -90,7 +84,7 @@ def test_unhealthy_after_is_a_setting(
     fake: FakeRecall, app_id: str, callbacks: Callbacks, callback_url: Callable[[str], str]
 ) -> None:
     fake.configure(unhealthy_after=1)
-    credential_id = _register(fake, app_id, callback_url("max"))
+    credential_id = register(fake, app_id, callback_url("max"))
     callbacks.set("max", Mode.EXPIRING)
     round_ = fake.poll_now()
     assert (round_.polled, round_.rejected) == (1, 1)
@@ -100,7 +94,7 @@ def test_unhealthy_after_is_a_setting(
 def test_polls_expect_the_registered_user(
     fake: FakeRecall, app_id: str, callbacks: Callbacks, callback_url: Callable[[str], str]
 ) -> None:
-    credential_id = _register(fake, app_id, callback_url("ned"))
+    credential_id = register(fake, app_id, callback_url("ned"))
     callbacks.set("ned", Mode.GOOD, user_id="someoneElse0000000000x")
     fake.poll_now()
     [record] = fake.calls(credential=credential_id, purpose="poll")
@@ -110,7 +104,7 @@ def test_polls_expect_the_registered_user(
 def test_the_scheduler_polls_on_its_interval(
     fake: FakeRecall, app_id: str, callbacks: Callbacks, callback_url: Callable[[str], str]
 ) -> None:
-    credential_id = _register(fake, app_id, callback_url("oli"))
+    credential_id = register(fake, app_id, callback_url("oli"))
     fake.configure(poll_interval=0.2)
     deadline = time.monotonic() + 10
     while len(fake.calls(credential=credential_id, purpose="poll")) < 3:
@@ -127,7 +121,7 @@ def test_trigger_without_waiting_answers_202_and_the_round_runs(
     callbacks: Callbacks,
     callback_url: Callable[[str], str],
 ) -> None:
-    credential_id = _register(fake, app_id, callback_url("pat"))
+    credential_id = register(fake, app_id, callback_url("pat"))
     response = control.post("/poll", params={"wait": "false"})
     assert response.status_code == 202
     deadline = time.monotonic() + 5
@@ -143,8 +137,8 @@ def test_poll_named_credentials_only(
     callbacks: Callbacks,
     callback_url: Callable[[str], str],
 ) -> None:
-    first = _register(fake, app_id, callback_url("quin"))
-    _register(fake, app_id, callback_url("ray"))
+    first = register(fake, app_id, callback_url("quin"))
+    register(fake, app_id, callback_url("ray"))
     summary = control.post("/poll", params={"credential": first}).json()
     assert summary["polled"] == 1
     assert callbacks.calls("ray") == 1  # only its create
@@ -176,7 +170,7 @@ def crowd(
 ) -> list[str]:
     """100 registered credentials, the first 3 of which hang once registered."""
     fake.configure(poll_concurrency=20)
-    ids = [_register(fake, app_id, callback_url(f"crowd{i}")) for i in range(CREDENTIALS)]
+    ids = [register(fake, app_id, callback_url(f"crowd{i}")) for i in range(CREDENTIALS)]
     callbacks.hang_seconds = FAST_DEADLINE + 1.5  # past the deadline, yet gone by teardown
     for i in range(HANGING):
         callbacks.set(f"crowd{i}", Mode.HANG)
