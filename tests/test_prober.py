@@ -8,12 +8,12 @@ import threading
 import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from simulator.observation import ErrorKind
 from simulator.prober import aprobe, probe
 from simulator.serving import ThreadedServer
+from tests.support.mock_network import AnsweringNetwork, http_answer
 
 
 def test_good_answer_records_status_body_and_ordered_timings(callback_server: ThreadedServer):
@@ -159,14 +159,10 @@ def test_invalid_http_is_classified(raw_server_factory: type[RawServer]):
     assert obs.error is not None and obs.error.kind is ErrorKind.INVALID_HTTP
 
 
-def test_probe_works_with_a_mock_transport_and_no_socket():
-    def handler(request: httpx.Request) -> httpx.Response:
-        assert request.method == "GET"
-        assert request.content == b""
-        return httpx.Response(200, text="eyJtoken", headers={"Content-Type": "text/plain"})
-
-    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    obs = probe("http://callback.example/cb?x=1", client=client)
+def test_probe_works_with_a_mock_network_and_no_socket():
+    network = AnsweringNetwork(lambda: http_answer("eyJtoken"))
+    obs = probe("http://callback.example/cb?x=1", network=network)
+    assert obs.error is None
     assert obs.status == 200
     assert obs.body == b"eyJtoken"
 

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import httpx
+import httpcore
 
 from simulator.clock import Clock
 from simulator.judge import Judgement, judge
@@ -56,7 +56,7 @@ class CallResult:
 class CallbackCaller:
     """Calls callbacks with the current settings' deadline and signature, journaling each call.
 
-    ``transport`` replaces the network (``httpx.MockTransport`` in unit tests).
+    ``network`` replaces the real network (``httpcore.MockBackend`` in unit tests).
     """
 
     def __init__(
@@ -65,12 +65,12 @@ class CallbackCaller:
         clock: Clock,
         journal: CallJournal,
         settings: Callable[[], RecallSettings],
-        transport: httpx.AsyncBaseTransport | None = None,
+        network: httpcore.NetworkBackend | None = None,
     ) -> None:
         self._clock = clock
         self._journal = journal
         self._settings = settings
-        self._transport = transport
+        self._network = network
 
     @staticmethod
     def _signature_headers(secret: str | None) -> dict[str, str] | None:
@@ -97,19 +97,13 @@ class CallbackCaller:
     ) -> CallResult:
         settings = self._settings()
         headers = self._signature_headers(settings.verification_secret)
-        if self._transport is None:
-            observation = await aprobe(
-                url, deadline=settings.callback_deadline, headers=headers, clock=self._clock
-            )
-        else:
-            async with httpx.AsyncClient(transport=self._transport) as client:
-                observation = await aprobe(
-                    url,
-                    deadline=settings.callback_deadline,
-                    headers=headers,
-                    client=client,
-                    clock=self._clock,
-                )
+        observation = await aprobe(
+            url,
+            deadline=settings.callback_deadline,
+            headers=headers,
+            network=self._network,
+            clock=self._clock,
+        )
         judgement = judge(
             observation, client_id=client_id, expected_user_id=expected_user_id, clock=self._clock
         )

@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
+import httpcore
 
 from simulator.clock import SYSTEM_CLOCK, Clock
 from simulator.recall.caller import CallbackCaller
@@ -64,7 +64,7 @@ class FakeRecall:
     ``state_path``: a SQLite file that keeps apps, credentials and logs across
     restarts (default: memory). ``clock``: the simulation clock used for
     timestamps and token validity (share the fake Zoom's to expire tokens at will).
-    ``transport``: replaces the network for callback calls (unit tests).
+    ``network``: replaces the real network for callback calls (unit tests).
     """
 
     def __init__(
@@ -73,7 +73,7 @@ class FakeRecall:
         settings: RecallSettings | None = None,
         clock: Clock = SYSTEM_CLOCK,
         state_path: str | Path | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        network: httpcore.NetworkBackend | None = None,
     ) -> None:
         self._settings = settings or RecallSettings()
         self._settings_lock = threading.Lock()
@@ -82,7 +82,7 @@ class FakeRecall:
         self.journal = CallJournal(size=self._settings.journal_size)
         self.rate_limiter = RateLimiter()
         caller = CallbackCaller(
-            clock=clock, journal=self.journal, settings=lambda: self._settings, transport=transport
+            clock=clock, journal=self.journal, settings=lambda: self._settings, network=network
         )
         self._credentials = CredentialLifecycle(
             store=self.store, caller=caller, clock=clock, settings=lambda: self._settings

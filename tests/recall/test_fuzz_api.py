@@ -9,7 +9,6 @@ import uuid
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import httpx
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,21 +16,16 @@ from hypothesis import strategies as st
 from simulator.recall import AppKind, AppQuery, FakeRecall, RecallSettings
 from simulator.recall.api import build_recall_api
 from simulator.recall.api import schemas as response_models
-from tests.support.tokens import CLIENT_ID, zoom_token
+from tests.support.mock_network import good_token_network
+from tests.support.tokens import CLIENT_ID
 
 KEY = "fuzz-key-0123456789"
 
 
-def _callback(request: httpx.Request) -> httpx.Response:
-    """Every callback URL answers a good token at once (no sockets, no waiting)."""
-    return httpx.Response(
-        200, text=zoom_token(client_id=CLIENT_ID), headers={"Content-Type": "text/plain"}
-    )
-
-
+# Every callback URL answers a good token at once (no sockets, no waiting).
 FAKE = FakeRecall(
     settings=RecallSettings(api_key=KEY, poll_interval=0, page_size=3),
-    transport=httpx.MockTransport(_callback),
+    network=good_token_network(),
 )
 API = build_recall_api(FAKE)
 CLIENT = TestClient(API, raise_server_exceptions=False)

@@ -1,0 +1,41 @@
+"""A network with no sockets for the prober: every connection gets one fixed HTTP answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import httpcore
+
+from tests.support.tokens import CLIENT_ID, zoom_token
+
+
+class AnsweringNetwork(httpcore.MockBackend):
+    """Each connection reads the bytes ``answer()`` builds at connect time."""
+
+    def __init__(self, answer: Callable[[], bytes]) -> None:
+        super().__init__([])
+        self._answer = answer
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[object] | None = None,
+    ) -> httpcore.NetworkStream:
+        return httpcore.MockStream([self._answer()])
+
+
+def http_answer(body: str, *, status: str = "200 OK", content_type: str = "text/plain") -> bytes:
+    payload = body.encode()
+    head = (
+        f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n"
+        f"Content-Length: {len(payload)}\r\n\r\n"
+    )
+    return head.encode() + payload
+
+
+def good_token_network() -> AnsweringNetwork:
+    """Every callback URL answers a fresh, good token at once."""
+    return AnsweringNetwork(lambda: http_answer(zoom_token(client_id=CLIENT_ID)))
