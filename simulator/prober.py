@@ -7,7 +7,7 @@ Every probe opens a fresh connection, as Recall's calls are independent, so the 
 time is always measured and never hidden by a pooled connection.
 
 The core is synchronous (httpcore, the HTTP engine under httpx): a blocking GET on a
-fresh connection costs about a third of the same GET through an async client, and
+fresh connection costs less than half of the same GET through an async client, and
 ``aprobe`` runs it on a thread pool, where 50 probes in flight outpace an event loop.
 """
 

@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -83,6 +84,37 @@ def test_connection_refused_is_classified():
 def test_dns_failure_is_classified():
     obs = probe("http://no-such-host.invalid/cb")
     assert obs.error is not None and obs.error.kind is ErrorKind.DNS_FAILURE
+
+
+def test_a_resolver_that_hangs_is_cut_at_the_deadline(monkeypatch: pytest.MonkeyPatch):
+    def hanging_getaddrinfo(*args: object, **kwargs: object) -> list[object]:
+        time.sleep(2)
+        return []
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging_getaddrinfo)
+    obs = probe("http://slow-dns.example/cb", deadline=0.3)
+    assert obs.error is not None and obs.error.kind is ErrorKind.DEADLINE_BEFORE_HEADERS
+    assert 0.25 <= obs.timings.total < 0.8
+
+
+def test_a_host_name_tries_each_address_it_resolves_to(
+    callback_server: ThreadedServer, monkeypatch: pytest.MonkeyPatch
+):
+    # The first address refuses (nothing listens on 127.0.0.2's port); the second answers.
+    real_getaddrinfo = socket.getaddrinfo
+
+    def two_addresses(host: str, port: int, *args: Any) -> list[Any]:
+        if host != "callback.test":
+            return real_getaddrinfo(host, port, *args)
+        stream = socket.SOCK_STREAM
+        return [
+            (socket.AF_INET, stream, 6, "", ("127.0.0.2", port)),
+            (socket.AF_INET, stream, 6, "", ("127.0.0.1", port)),
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", two_addresses)
+    obs = probe(f"http://callback.test:{callback_server.port}/good")
+    assert obs.error is None and obs.status == 200
 
 
 def test_tls_error_is_classified(callback_server: ThreadedServer):
