@@ -19,7 +19,7 @@ from typing import Any
 import httpcore
 from httpcore import NetworkBackend, NetworkStream
 
-__all__ = ["DeadlineBackend", "ResolvingBackend"]
+__all__ = ["DeadlineBackend", "ResolvingBackend", "SocketOption"]
 
 # httpcore's own alias for a setsockopt() argument tuple (kept private there).
 SocketOption = (

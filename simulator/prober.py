@@ -1,14 +1,16 @@
 """One GET to a callback URL, done the way Recall does it, under a hard total deadline.
 
 Per-operation timeouts cannot bound a server that sends headers at once and then drips
-its body, so every operation of the exchange — DNS, connect, TLS, each write and read —
-gets only the time left until one total deadline (:mod:`simulator.deadline_network`).
-Every probe opens a fresh connection, as Recall's calls are independent, so the connect
-time is always measured and never hidden by a pooled connection.
+its body, so the whole exchange — DNS, connect, TLS, headers and every body byte — is
+bounded by one total deadline: ``aprobe`` runs it inside one ``asyncio.timeout``; the
+blocking ``probe`` gives each operation only the time left until the deadline
+(:mod:`simulator.deadline_network`). Every probe opens a fresh connection, as Recall's
+calls are independent, so the connect time is always measured and never hidden by a
+pooled connection.
 
-The core is synchronous (httpcore, the HTTP engine under httpx): a blocking GET on a
-fresh connection costs less than half of the same GET through an async client, and
-``aprobe`` runs it on a thread pool, where 50 probes in flight outpace an event loop.
+Both run httpcore, the HTTP engine under httpx, directly: for one GET on a fresh
+connection httpx's client layer and anyio cost more than the HTTP itself
+(``benchmarks/probe_overhead.py``, ``benchmarks/poller_throughput.py``).
 """
 
 from __future__ import annotations
@@ -20,25 +22,18 @@ import socket
 import ssl
 import time
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
 import httpcore
 import httpx
 
+from simulator.asyncio_network import AsyncioBackend
 from simulator.clock import SYSTEM_CLOCK, Clock
 from simulator.deadline_network import DeadlineBackend, ResolvingBackend
 from simulator.observation import ErrorKind, Observation, ProbeFailure, Timings
 
-__all__ = [
-    "DEFAULT_DEADLINE",
-    "DEFAULT_MAX_BODY",
-    "MAX_PROBES_IN_FLIGHT",
-    "USER_AGENT",
-    "aprobe",
-    "probe",
-]
+__all__ = ["DEFAULT_DEADLINE", "DEFAULT_MAX_BODY", "USER_AGENT", "aprobe", "probe"]
 
 DEFAULT_DEADLINE = 5.0
 DEFAULT_MAX_BODY = 64 * 1024
@@ -46,13 +41,9 @@ USER_AGENT = "recall-sim/0.1 (Recall access-token callback prober)"
 
 _CONNECTED_EVENTS = frozenset({"connection.connect_tcp.complete", "connection.start_tls.complete"})
 _HEADERS_EVENTS = frozenset({"http11.receive_response_headers.complete"})
-
 _TIMEOUT_KEYS = ("connect", "read", "write", "pool")
-_REAL_NETWORK = ResolvingBackend()
-# Callers bound their own concurrency (the poller's slots, a load rule's burst) to at most
-# this, so no probe waits for a thread; threads start lazily and each holds one probe.
-MAX_PROBES_IN_FLIGHT = 1000
-_PROBE_THREADS = ThreadPoolExecutor(MAX_PROBES_IN_FLIGHT, thread_name_prefix="recall-sim-probe")
+_NETWORK = ResolvingBackend()
+_ASYNC_NETWORK = AsyncioBackend()
 
 
 @functools.cache
@@ -88,6 +79,107 @@ def _target(url: str) -> tuple[httpcore.URL, list[tuple[bytes, bytes]]]:
     return target, headers
 
 
+class _Exchange:
+    """What one probe has seen so far; both the blocking and the async probe fill it in."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        deadline: float,
+        max_body: int,
+        headers: Mapping[str, str] | None,
+        clock: Clock,
+    ) -> None:
+        self.url = url
+        self.deadline = deadline
+        self.max_body = max_body
+        self.request_headers = {
+            "User-Agent": USER_AGENT,
+            "Accept": "*/*",
+            "Accept-Encoding": "identity",
+            **(headers or {}),
+        }
+        self.started_at = clock.now()
+        self.t0 = time.perf_counter()
+        self.marks: dict[str, float] = {}
+        self.status: int | None = None
+        self.response_headers: tuple[tuple[str, str], ...] = ()
+        self.body = bytearray()
+        self.truncated = False
+        self.failure: ProbeFailure | None = None
+
+    def request(self, trace: object) -> httpcore.Request:
+        target, target_headers = _target(self.url)
+        encoded = [
+            (k.encode("latin-1"), v.encode("latin-1")) for k, v in self.request_headers.items()
+        ]
+        return httpcore.Request(
+            "GET",
+            target,
+            headers=target_headers + encoded,
+            # Backstops only: the total deadline is enforced around the whole exchange.
+            extensions={"timeout": dict.fromkeys(_TIMEOUT_KEYS, self.deadline), "trace": trace},
+        )
+
+    def trace(self, event: str, info: Mapping[str, Any]) -> None:
+        if event in _CONNECTED_EVENTS:
+            self.marks["connect"] = time.perf_counter() - self.t0
+        elif event in _HEADERS_EVENTS:
+            self.marks["first_byte"] = time.perf_counter() - self.t0
+
+    async def atrace(self, event: str, info: Mapping[str, Any]) -> None:
+        self.trace(event, info)
+
+    def answered(self, response: httpcore.Response) -> None:
+        self.marks.setdefault("first_byte", time.perf_counter() - self.t0)
+        self.status = response.status
+        self.response_headers = tuple(
+            (k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers
+        )
+
+    def received(self, chunk: bytes) -> bool:
+        """Keep a body chunk; True once the body cap is reached and reading must stop."""
+        self.body.extend(chunk)
+        if len(self.body) <= self.max_body:
+            return False
+        del self.body[self.max_body :]
+        self.truncated = True
+        self.failure = ProbeFailure(
+            ErrorKind.BODY_TOO_LARGE, f"body exceeded {self.max_body} bytes; reading stopped there"
+        )
+        return True
+
+    def failed(self, exc: Exception) -> None:
+        got_headers = self.status is not None
+        if isinstance(exc, _InvalidURL):
+            self.failure = ProbeFailure(ErrorKind.INVALID_URL, f"not a callable URL: {exc}")
+        elif isinstance(exc, TimeoutError | httpcore.TimeoutException):
+            self.failure = _deadline_failure(
+                self.deadline, got_headers=got_headers, body_bytes=len(self.body)
+            )
+        else:
+            self.failure = classify_error(exc, got_headers=got_headers)
+
+    def observation(self) -> Observation:
+        return Observation(
+            url=self.url,
+            started_at=self.started_at,
+            deadline=self.deadline,
+            timings=Timings(
+                connect=self.marks.get("connect"),
+                first_byte=self.marks.get("first_byte"),
+                total=time.perf_counter() - self.t0,
+            ),
+            status=self.status,
+            headers=self.response_headers,
+            body=bytes(self.body),
+            body_truncated=self.truncated,
+            error=self.failure,
+            request_headers=tuple(self.request_headers.items()),
+        )
+
+
 def probe(
     url: str,
     *,
@@ -99,89 +191,28 @@ def probe(
 ) -> Observation:
     """GET ``url`` once, without following redirects, and record what happened.
 
-    Blocks the calling thread for at most ``deadline`` seconds (use :func:`aprobe` on an
-    event loop). Never raises for anything the server or network does: failures are
-    classified into ``Observation.error``. The body is read up to ``max_body`` bytes; a
-    longer answer is cut there and reported as ``body-too-large``. ``network`` replaces
-    the real network (``httpcore.MockBackend`` in unit tests).
+    Blocks the calling thread for at most ``deadline`` seconds (on an event loop, await
+    :func:`aprobe` instead). Never raises for anything the server or network does:
+    failures are classified into ``Observation.error``. The body is read up to
+    ``max_body`` bytes; a longer answer is cut there and reported as ``body-too-large``.
+    ``network`` replaces the real network (``httpcore.MockBackend`` in unit tests).
     """
-    request_headers = {
-        "User-Agent": USER_AGENT,
-        "Accept": "*/*",
-        "Accept-Encoding": "identity",
-        **(headers or {}),
-    }
-    started_at = clock.now()
-    t0 = time.perf_counter()
-    marks: dict[str, float] = {}
-
-    def trace(event: str, info: Mapping[str, Any]) -> None:
-        if event in _CONNECTED_EVENTS:
-            marks["connect"] = time.perf_counter() - t0
-        elif event in _HEADERS_EVENTS:
-            marks["first_byte"] = time.perf_counter() - t0
-
-    status: int | None = None
-    response_headers: tuple[tuple[str, str], ...] = ()
-    body = bytearray()
-    truncated = False
-    failure: ProbeFailure | None = None
-    backend = DeadlineBackend(network or _REAL_NETWORK, t0 + deadline)
+    exchange = _Exchange(url, deadline=deadline, max_body=max_body, headers=headers, clock=clock)
+    backend = DeadlineBackend(network or _NETWORK, exchange.t0 + deadline)
     try:
-        target, target_headers = _target(url)
-        encoded = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in request_headers.items()]
-        request = httpcore.Request(
-            "GET",
-            target,
-            headers=target_headers + encoded,
-            # The deadline backend bounds each operation by the time left; these are backstops.
-            extensions={"timeout": dict.fromkeys(_TIMEOUT_KEYS, deadline), "trace": trace},
-        )
-        with httpcore.ConnectionPool(
-            ssl_context=_shared_ssl_context(),
-            max_keepalive_connections=0,
-            network_backend=backend,
-        ) as pool:
+        request = exchange.request(exchange.trace)
+        with _pool(httpcore.ConnectionPool, backend) as pool:
             response = pool.handle_request(request)
             try:
-                marks.setdefault("first_byte", time.perf_counter() - t0)
-                status = response.status
-                response_headers = tuple(
-                    (k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers
-                )
+                exchange.answered(response)
                 for chunk in response.iter_stream():
-                    body.extend(chunk)
-                    if len(body) > max_body:
-                        del body[max_body:]
-                        truncated = True
-                        failure = ProbeFailure(
-                            ErrorKind.BODY_TOO_LARGE,
-                            f"body exceeded {max_body} bytes; reading stopped there",
-                        )
+                    if exchange.received(chunk):
                         break
             finally:
                 response.close()
-    except _InvalidURL as exc:
-        failure = ProbeFailure(ErrorKind.INVALID_URL, f"not a callable URL: {exc}")
-    except httpcore.TimeoutException:
-        failure = _deadline_failure(deadline, got_headers=status is not None, body_bytes=len(body))
     except Exception as exc:  # the prober never raises for what the target or network does
-        failure = classify_error(exc, got_headers=status is not None)
-    total = time.perf_counter() - t0
-    return Observation(
-        url=url,
-        started_at=started_at,
-        deadline=deadline,
-        timings=Timings(
-            connect=marks.get("connect"), first_byte=marks.get("first_byte"), total=total
-        ),
-        status=status,
-        headers=response_headers,
-        body=bytes(body),
-        body_truncated=truncated,
-        error=failure,
-        request_headers=tuple(request_headers.items()),
-    )
+        exchange.failed(exc)
+    return exchange.observation()
 
 
 async def aprobe(
@@ -190,20 +221,39 @@ async def aprobe(
     deadline: float = DEFAULT_DEADLINE,
     max_body: int = DEFAULT_MAX_BODY,
     headers: Mapping[str, str] | None = None,
-    network: httpcore.NetworkBackend | None = None,
+    network: httpcore.AsyncNetworkBackend | None = None,
     clock: Clock = SYSTEM_CLOCK,
 ) -> Observation:
-    """:func:`probe` on the prober's thread pool, awaitable from any event loop."""
-    call = functools.partial(
-        probe,
-        url,
-        deadline=deadline,
-        max_body=max_body,
-        headers=headers,
-        network=network,
-        clock=clock,
+    """:func:`probe` for an event loop: the same GET, the same observation, never blocking.
+
+    ``network`` replaces the real network (``httpcore.AsyncMockBackend`` in unit tests).
+    """
+    exchange = _Exchange(url, deadline=deadline, max_body=max_body, headers=headers, clock=clock)
+    try:
+        async with asyncio.timeout(deadline):
+            request = exchange.request(exchange.atrace)
+            async with _pool(httpcore.AsyncConnectionPool, network or _ASYNC_NETWORK) as pool:
+                response = await pool.handle_async_request(request)
+                try:
+                    exchange.answered(response)
+                    async for chunk in response.aiter_stream():
+                        if exchange.received(chunk):
+                            break
+                finally:
+                    await response.aclose()
+    except Exception as exc:  # the prober never raises for what the target or network does
+        exchange.failed(exc)
+    return exchange.observation()
+
+
+_Pool = TypeVar("_Pool", httpcore.ConnectionPool, httpcore.AsyncConnectionPool)
+
+
+def _pool(kind: type[_Pool], network: Any) -> _Pool:
+    """A pool for one request: no connection outlives the probe."""
+    return kind(
+        ssl_context=_shared_ssl_context(), max_keepalive_connections=0, network_backend=network
     )
-    return await asyncio.get_running_loop().run_in_executor(_PROBE_THREADS, call)
 
 
 def _deadline_failure(deadline: float, *, got_headers: bool, body_bytes: int) -> ProbeFailure:

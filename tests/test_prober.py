@@ -6,20 +6,36 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from simulator.observation import ErrorKind
+from simulator.observation import ErrorKind, Observation
 from simulator.prober import aprobe, probe
 from simulator.serving import ThreadedServer
-from tests.support.mock_network import AnsweringNetwork, http_answer
+from tests.support.mock_network import AnsweringNetwork, AsyncAnsweringNetwork, http_answer
+
+Probe = Callable[..., Observation]
 
 
-def test_good_answer_records_status_body_and_ordered_timings(callback_server: ThreadedServer):
+@pytest.fixture(params=["probe", "aprobe"])
+def call(request: pytest.FixtureRequest) -> Probe:
+    """Each test runs against both cores: the blocking ``probe`` and the async ``aprobe``."""
+    if request.param == "probe":
+        return probe
+
+    def run_aprobe(url: str, **options: Any) -> Observation:
+        return asyncio.run(aprobe(url, **options))
+
+    return run_aprobe
+
+
+def test_good_answer_records_status_body_and_ordered_timings(
+    call: Probe, callback_server: ThreadedServer
+):
     before = time.time()
-    obs = probe(callback_server.url + "/good")
+    obs = call(callback_server.url + "/good")
     assert obs.error is None
     assert obs.status == 200
     assert obs.body.startswith(b"eyJ")
@@ -32,36 +48,38 @@ def test_good_answer_records_status_body_and_ordered_timings(callback_server: Th
     assert obs.clock_skew is not None and abs(obs.clock_skew) < 2
 
 
-def test_redirect_is_not_followed(callback_server: ThreadedServer):
-    obs = probe(callback_server.url + "/redirect")
+def test_redirect_is_not_followed(call: Probe, callback_server: ThreadedServer):
+    obs = call(callback_server.url + "/redirect")
     assert obs.status == 302
     assert obs.body == b""
 
 
-def test_each_probe_opens_a_fresh_connection(callback_server: ThreadedServer):
-    first = probe(callback_server.url + "/good")
-    second = probe(callback_server.url + "/good")
+def test_each_probe_opens_a_fresh_connection(call: Probe, callback_server: ThreadedServer):
+    first = call(callback_server.url + "/good")
+    second = call(callback_server.url + "/good")
     assert first.timings.connect is not None
     assert second.timings.connect is not None
 
 
-def test_body_is_capped_without_reading_a_100_mb_answer(callback_server: ThreadedServer):
-    obs = probe(callback_server.url + "/huge", max_body=4096)
+def test_body_is_capped_without_reading_a_100_mb_answer(
+    call: Probe, callback_server: ThreadedServer
+):
+    obs = call(callback_server.url + "/huge", max_body=4096)
     assert obs.error is not None and obs.error.kind is ErrorKind.BODY_TOO_LARGE
     assert obs.body_truncated
     assert len(obs.body) == 4096
     assert obs.timings.total < 2
 
 
-def test_deadline_before_headers_is_classified(callback_server: ThreadedServer):
-    obs = probe(callback_server.url + "/slow?delay=2", deadline=0.5)
+def test_deadline_before_headers_is_classified(call: Probe, callback_server: ThreadedServer):
+    obs = call(callback_server.url + "/slow?delay=2", deadline=0.5)
     assert obs.error is not None and obs.error.kind is ErrorKind.DEADLINE_BEFORE_HEADERS
     assert obs.status is None
     assert 0.45 <= obs.timings.total < 0.9
 
 
-def test_deadline_during_body_is_classified(callback_server: ThreadedServer):
-    obs = probe(callback_server.url + "/drip?seconds=3", deadline=0.5)
+def test_deadline_during_body_is_classified(call: Probe, callback_server: ThreadedServer):
+    obs = call(callback_server.url + "/drip?seconds=3", deadline=0.5)
     assert obs.error is not None and obs.error.kind is ErrorKind.DEADLINE_DURING_BODY
     assert obs.status == 200
     assert 0 < len(obs.body) < 600
@@ -75,30 +93,30 @@ def _free_port() -> int:
         return port
 
 
-def test_connection_refused_is_classified():
-    obs = probe(f"http://127.0.0.1:{_free_port()}/cb")
+def test_connection_refused_is_classified(call: Probe):
+    obs = call(f"http://127.0.0.1:{_free_port()}/cb")
     assert obs.error is not None and obs.error.kind is ErrorKind.CONNECTION_REFUSED
     assert obs.status is None
 
 
-def test_dns_failure_is_classified():
-    obs = probe("http://no-such-host.invalid/cb")
+def test_dns_failure_is_classified(call: Probe):
+    obs = call("http://no-such-host.invalid/cb")
     assert obs.error is not None and obs.error.kind is ErrorKind.DNS_FAILURE
 
 
-def test_a_resolver_that_hangs_is_cut_at_the_deadline(monkeypatch: pytest.MonkeyPatch):
+def test_a_resolver_that_hangs_is_cut_at_the_deadline(call: Probe, monkeypatch: pytest.MonkeyPatch):
     def hanging_getaddrinfo(*args: object, **kwargs: object) -> list[object]:
-        time.sleep(2)
+        time.sleep(1)
         return []
 
     monkeypatch.setattr(socket, "getaddrinfo", hanging_getaddrinfo)
-    obs = probe("http://slow-dns.example/cb", deadline=0.3)
+    obs = call("http://slow-dns.example/cb", deadline=0.3)
     assert obs.error is not None and obs.error.kind is ErrorKind.DEADLINE_BEFORE_HEADERS
     assert 0.25 <= obs.timings.total < 0.8
 
 
 def test_a_host_name_tries_each_address_it_resolves_to(
-    callback_server: ThreadedServer, monkeypatch: pytest.MonkeyPatch
+    call: Probe, callback_server: ThreadedServer, monkeypatch: pytest.MonkeyPatch
 ):
     # The first address refuses (nothing listens on 127.0.0.2's port); the second answers.
     real_getaddrinfo = socket.getaddrinfo
@@ -113,19 +131,19 @@ def test_a_host_name_tries_each_address_it_resolves_to(
         ]
 
     monkeypatch.setattr(socket, "getaddrinfo", two_addresses)
-    obs = probe(f"http://callback.test:{callback_server.port}/good")
+    obs = call(f"http://callback.test:{callback_server.port}/good")
     assert obs.error is None and obs.status == 200
 
 
-def test_tls_error_is_classified(callback_server: ThreadedServer):
+def test_tls_error_is_classified(call: Probe, callback_server: ThreadedServer):
     # TLS spoken to a plain-HTTP server fails the handshake.
-    obs = probe(f"https://127.0.0.1:{callback_server.port}/good")
+    obs = call(f"https://127.0.0.1:{callback_server.port}/good")
     assert obs.error is not None and obs.error.kind is ErrorKind.TLS_ERROR
 
 
 @pytest.mark.parametrize("url", ["ftp://example.com/x", "http://127.0.0.1:99999/", "http://[::1"])
-def test_invalid_urls_are_classified_not_raised(url: str):
-    obs = probe(url)
+def test_invalid_urls_are_classified_not_raised(call: Probe, url: str):
+    obs = call(url)
     assert obs.error is not None and obs.error.kind is ErrorKind.INVALID_URL
 
 
@@ -171,23 +189,25 @@ def raw_server_factory() -> Iterator[type[RawServer]]:
         server.sock.close()
 
 
-def test_connection_reset_before_headers_is_classified(raw_server_factory: type[RawServer]):
+def test_connection_reset_before_headers_is_classified(
+    call: Probe, raw_server_factory: type[RawServer]
+):
     server = raw_server_factory(b"", reset=True)
-    obs = probe(f"http://127.0.0.1:{server.port}/cb")
+    obs = call(f"http://127.0.0.1:{server.port}/cb")
     assert obs.error is not None and obs.error.kind is ErrorKind.CONNECTION_RESET
 
 
-def test_connection_closed_mid_body_is_classified(raw_server_factory: type[RawServer]):
+def test_connection_closed_mid_body_is_classified(call: Probe, raw_server_factory: type[RawServer]):
     partial = b"HTTP/1.1 200 OK\r\nContent-Length: 600\r\nContent-Type: text/plain\r\n\r\neyJ"
     server = raw_server_factory(partial)
-    obs = probe(f"http://127.0.0.1:{server.port}/cb")
+    obs = call(f"http://127.0.0.1:{server.port}/cb")
     assert obs.status == 200
     assert obs.error is not None and obs.error.kind is ErrorKind.CONNECTION_RESET
 
 
-def test_invalid_http_is_classified(raw_server_factory: type[RawServer]):
+def test_invalid_http_is_classified(call: Probe, raw_server_factory: type[RawServer]):
     server = raw_server_factory(b"HELLO THERE\r\n\r\n")
-    obs = probe(f"http://127.0.0.1:{server.port}/cb")
+    obs = call(f"http://127.0.0.1:{server.port}/cb")
     assert obs.error is not None and obs.error.kind is ErrorKind.INVALID_HTTP
 
 
@@ -196,6 +216,14 @@ def test_probe_works_with_a_mock_network_and_no_socket():
     obs = probe("http://callback.example/cb?x=1", network=network)
     assert obs.error is None
     assert obs.status == 200
+    assert obs.body == b"eyJtoken"
+
+
+def test_aprobe_works_with_a_mock_network_and_no_socket():
+    network = AsyncAnsweringNetwork(lambda: http_answer("eyJtoken", status="201 Created"))
+    obs = asyncio.run(aprobe("https://callback.example/cb?x=1", network=network))
+    assert obs.error is None
+    assert obs.status == 201
     assert obs.body == b"eyJtoken"
 
 

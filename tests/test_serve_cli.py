@@ -30,7 +30,6 @@ ROOT = Path(__file__).resolve().parent.parent
         (["--port", "http"], "port must be a number, got 'http'"),
         (["--zoom-token-lifetime", "0"], "lifetime must be between 1 and"),
         (["--zoom-token-lifetime", "1.5"], "lifetime must be a whole number of seconds"),
-        (["--poll-concurrency", "5000"], "must be between 1 and 1000, got 5000"),
     ],
 )
 def test_bad_options_are_usage_errors(

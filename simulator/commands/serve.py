@@ -17,7 +17,6 @@ import uvicorn
 
 from simulator.app import API_PREFIX, CONTROL_PREFIX, ZOOM_PREFIX, Simulator, build_app
 from simulator.commands.arguments import bounded
-from simulator.prober import MAX_PROBES_IN_FLIGHT
 from simulator.recall import DuplicatePolicy, RecallSettings
 from simulator.recall.settings import DEFAULT_POLL_INTERVAL
 from simulator.redaction import redact_token
@@ -97,14 +96,6 @@ _count = bounded(
     out_of_range="must be between 1 and 100000, got {value}",
 )
 
-_in_flight = bounded(
-    int,
-    1,
-    MAX_PROBES_IN_FLIGHT,
-    malformed="expected a whole number, got {text!r}",
-    out_of_range=f"must be between 1 and {MAX_PROBES_IN_FLIGHT}, got {{value}}",
-)
-
 
 def _api_key(text: str) -> str:
     if not text.strip() or any(ch.isspace() for ch in text):
@@ -150,7 +141,7 @@ def _add_recall_arguments(parser: argparse.ArgumentParser) -> None:
     )
     recall.add_argument(
         "--poll-concurrency",
-        type=_in_flight,
+        type=_count,
         default=100,
         metavar="N",
         help="callback calls in flight at most (default: %(default)s)",

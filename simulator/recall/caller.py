@@ -56,7 +56,7 @@ class CallResult:
 class CallbackCaller:
     """Calls callbacks with the current settings' deadline and signature, journaling each call.
 
-    ``network`` replaces the real network (``httpcore.MockBackend`` in unit tests).
+    ``network`` replaces the real network (``httpcore.AsyncMockBackend`` in unit tests).
     """
 
     def __init__(
@@ -65,7 +65,7 @@ class CallbackCaller:
         clock: Clock,
         journal: CallJournal,
         settings: Callable[[], RecallSettings],
-        network: httpcore.NetworkBackend | None = None,
+        network: httpcore.AsyncNetworkBackend | None = None,
     ) -> None:
         self._clock = clock
         self._journal = journal

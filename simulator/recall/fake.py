@@ -73,7 +73,7 @@ class FakeRecall:
         settings: RecallSettings | None = None,
         clock: Clock = SYSTEM_CLOCK,
         state_path: str | Path | None = None,
-        network: httpcore.NetworkBackend | None = None,
+        network: httpcore.AsyncNetworkBackend | None = None,
     ) -> None:
         self._settings = settings or RecallSettings()
         self._settings_lock = threading.Lock()

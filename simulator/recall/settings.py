@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from simulator.prober import MAX_PROBES_IN_FLIGHT
 from simulator.redaction import redact_token
 from simulator.signing import check_signing_secret
 
@@ -110,11 +109,6 @@ class RecallSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= _MAX_INT:
                 raise ValueError(f"{name} must be a whole number in [1, {_MAX_INT}], got {value!r}")
-        if self.poll_concurrency > MAX_PROBES_IN_FLIGHT:
-            raise ValueError(
-                f"poll_concurrency must be at most {MAX_PROBES_IN_FLIGHT} calls in flight, "
-                f"got {self.poll_concurrency!r}"
-            )
         if not isinstance(self.duplicate_credentials, DuplicatePolicy):
             allowed = ", ".join(p.value for p in DuplicatePolicy)
             raise ValueError(
