@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import json
+import re
 import secrets
 import string
 import uuid
@@ -129,43 +129,44 @@ class ZoomClaims:
 def decode_zoom_token(token: str) -> ZoomClaims:
     """Decode without verifying the signature (only Zoom holds the key); raise TokenDecodeError.
 
-    ``exp`` must be a number, since every later rule measures validity from it.
+    ``exp`` must be a number, since every later rule measures validity from it. Parsed
+    here rather than by PyJWT's unverified decode, which checks the alphabet one
+    character at a time in Python: a third of the judge's time on every graded answer.
     """
     if len(token) > MAX_TOKEN_CHARS:
         raise TokenDecodeError(f"token is {len(token)} characters; a Zoom token is about 630")
-    if token.count(".") != 2:
-        raise TokenDecodeError(
-            f"not a JWT: expected three dot-separated parts, found {token.count('.') + 1}"
-        )
-    try:
-        # One parse for header and claims (get_unverified_header would parse again).
-        decoded = jwt.api_jwt.decode_complete(
-            token,
-            options={
-                "verify_signature": False,
-                "verify_exp": False,
-                "verify_nbf": False,
-                "verify_iat": False,
-                "verify_aud": False,
-                "verify_iss": False,
-            },
-            algorithms=["HS512", "HS256", "HS384", "RS256", "ES256", "none"],
-        )
-    except jwt.DecodeError as exc:
-        raise TokenDecodeError(f"not a decodable JWT: {_reason(exc)}") from None
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise TokenDecodeError(f"not a decodable JWT: {exc}") from None
-    header, claims = decoded["header"], decoded["payload"]
-    if not isinstance(claims, dict):
-        raise TokenDecodeError("JWT payload is not a JSON object")
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise TokenDecodeError(f"not a JWT: expected three dot-separated parts, found {len(parts)}")
+    header = _json_segment(parts[0], "header")
+    claims = _json_segment(parts[1], "payload")
+    _segment_bytes(parts[2], "signature")
     if "exp" not in claims:
         raise TokenDecodeError("JWT has no 'exp' claim, so its validity cannot be known")
     exp = claims["exp"]
     if isinstance(exp, bool) or not isinstance(exp, int | float):
         raise TokenDecodeError(f"JWT 'exp' claim is {type(exp).__name__} {exp!r}, not a number")
-    return ZoomClaims(header=dict(header), claims=dict(claims))
+    return ZoomClaims(header=header, claims=claims)
 
 
-def _reason(exc: jwt.DecodeError) -> str:
-    text = str(exc)
-    return text[:200] if text else type(exc).__name__
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*={0,2}")
+
+
+def _segment_bytes(part: str, name: str) -> bytes:
+    unpadded = part.rstrip("=")
+    if not _BASE64URL.fullmatch(part) or len(unpadded) % 4 == 1:
+        raise TokenDecodeError(f"not a decodable JWT: its {name} is not base64url")
+    return _b64decode(unpadded)
+
+
+def _json_segment(part: str, name: str) -> dict[str, Any]:
+    raw = _segment_bytes(part, name)
+    try:
+        value = json.loads(raw)
+    except ValueError:  # also UnicodeDecodeError
+        raise TokenDecodeError(f"not a decodable JWT: its {name} is not JSON") from None
+    if not isinstance(value, dict):
+        raise TokenDecodeError(
+            f"not a decodable JWT: its {name} is JSON {type(value).__name__}, not an object"
+        )
+    return value
