@@ -3,13 +3,12 @@
 Per-operation timeouts cannot bound a server that sends headers at once and then drips
 its body, so the whole exchange — DNS, connect, TLS, headers and every body byte — is
 bounded by one total deadline: ``aprobe`` runs it inside one ``asyncio.timeout``; the
-blocking ``probe`` gives each operation only the time left until the deadline
-(:mod:`simulator.deadline_network`). Every probe opens a fresh connection, as Recall's
-calls are independent, so the connect time is always measured and never hidden by a
-pooled connection.
+blocking ``probe`` gives each operation only the time left (:mod:`simulator.connections`).
+Every probe opens a fresh connection, as Recall's calls are independent, so the connect
+time is always measured and never hidden by a pooled connection.
 
-Both run httpcore, the HTTP engine under httpx, directly: for one GET on a fresh
-connection httpx's client layer and anyio cost more than the HTTP itself
+HTTP/1.1 is spoken by h11 over that connection. For one GET on a fresh connection a
+client library's pool, locks and per-request machinery cost more than the HTTP itself
 (``benchmarks/probe_overhead.py``, ``benchmarks/poller_throughput.py``).
 """
 
@@ -22,15 +21,14 @@ import socket
 import ssl
 import time
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from dataclasses import dataclass
 from urllib.parse import unquote
 
-import httpcore
+import h11
 import httpx
 
-from simulator.asyncio_network import AsyncioBackend
 from simulator.clock import SYSTEM_CLOCK, Clock
-from simulator.deadline_network import DeadlineBackend, ResolvingBackend
+from simulator.connections import AsyncNetwork, connect_before, open_stream
 from simulator.observation import ErrorKind, Observation, ProbeFailure, Timings
 
 __all__ = ["DEFAULT_DEADLINE", "DEFAULT_MAX_BODY", "USER_AGENT", "aprobe", "probe"]
@@ -38,12 +36,6 @@ __all__ = ["DEFAULT_DEADLINE", "DEFAULT_MAX_BODY", "USER_AGENT", "aprobe", "prob
 DEFAULT_DEADLINE = 5.0
 DEFAULT_MAX_BODY = 64 * 1024
 USER_AGENT = "recall-sim/0.1 (Recall access-token callback prober)"
-
-_CONNECTED_EVENTS = frozenset({"connection.connect_tcp.complete", "connection.start_tls.complete"})
-_HEADERS_EVENTS = frozenset({"http11.receive_response_headers.complete"})
-_TIMEOUT_KEYS = ("connect", "read", "write", "pool")
-_NETWORK = ResolvingBackend()
-_ASYNC_NETWORK = AsyncioBackend()
 
 
 @functools.cache
@@ -56,8 +48,22 @@ class _InvalidURL(Exception):
     pass
 
 
-def _target(url: str) -> tuple[httpcore.URL, list[tuple[bytes, bytes]]]:
-    """The request target and its Host (and userinfo) headers, encoded as httpx would."""
+class _ClosedEarly(ConnectionError):
+    """The server closed the connection before its answer was complete."""
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where to connect and what to ask for, with the URL encoded as httpx encodes it."""
+
+    host: str
+    port: int
+    tls: bool
+    path: bytes
+    headers: tuple[tuple[bytes, bytes], ...]  # Host, and Authorization from userinfo
+
+
+def _target(url: str) -> _Target:
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError, ValueError) as exc:
@@ -68,19 +74,23 @@ def _target(url: str) -> tuple[httpcore.URL, list[tuple[bytes, bytes]]]:
         raise _InvalidURL("the URL has no host")
     if parsed.port is not None and not 0 < parsed.port < 65536:
         raise _InvalidURL(f"port {parsed.port} is outside 1-65535")
+    tls = parsed.scheme == "https"
     headers = [(b"Host", parsed.netloc)]
     if parsed.userinfo:
         credentials = f"{unquote(parsed.username)}:{unquote(parsed.password)}"
         basic = base64.b64encode(credentials.encode("latin-1", "replace"))
         headers.append((b"Authorization", b"Basic " + basic))
-    target = httpcore.URL(
-        scheme=parsed.raw_scheme, host=parsed.raw_host, port=parsed.port, target=parsed.raw_path
+    return _Target(
+        host=parsed.raw_host.decode("ascii"),
+        port=parsed.port or (443 if tls else 80),
+        tls=tls,
+        path=parsed.raw_path,
+        headers=tuple(headers),
     )
-    return target, headers
 
 
 class _Exchange:
-    """What one probe has seen so far; both the blocking and the async probe fill it in."""
+    """One GET as h11 sees it, and what it produced; both probes drive it with their I/O."""
 
     def __init__(
         self,
@@ -94,6 +104,7 @@ class _Exchange:
         self.url = url
         self.deadline = deadline
         self.max_body = max_body
+        # identity: the body is graded as sent, so ask for it uncompressed.
         self.request_headers = {
             "User-Agent": USER_AGENT,
             "Accept": "*/*",
@@ -102,44 +113,63 @@ class _Exchange:
         }
         self.started_at = clock.now()
         self.t0 = time.perf_counter()
-        self.marks: dict[str, float] = {}
+        self.connect: float | None = None
+        self.first_byte: float | None = None
         self.status: int | None = None
         self.response_headers: tuple[tuple[str, str], ...] = ()
         self.body = bytearray()
         self.truncated = False
         self.failure: ProbeFailure | None = None
+        self._http = h11.Connection(h11.CLIENT)
 
-    def request(self, trace: object) -> httpcore.Request:
-        target, target_headers = _target(self.url)
-        encoded = [
+    @property
+    def deadline_at(self) -> float:
+        return self.t0 + self.deadline
+
+    def connected(self) -> None:
+        self.connect = time.perf_counter() - self.t0
+
+    def request(self, target: _Target) -> bytes:
+        """The request's bytes: a GET with no body."""
+        extra = [
             (k.encode("latin-1"), v.encode("latin-1")) for k, v in self.request_headers.items()
         ]
-        return httpcore.Request(
-            "GET",
-            target,
-            headers=target_headers + encoded,
-            # Backstops only: the total deadline is enforced around the whole exchange.
-            extensions={"timeout": dict.fromkeys(_TIMEOUT_KEYS, self.deadline), "trace": trace},
+        head = self._http.send(
+            h11.Request(method="GET", target=target.path, headers=[*target.headers, *extra])
         )
+        return (head or b"") + (self._http.send(h11.EndOfMessage()) or b"")
 
-    def trace(self, event: str, info: Mapping[str, Any]) -> None:
-        if event in _CONNECTED_EVENTS:
-            self.marks["connect"] = time.perf_counter() - self.t0
-        elif event in _HEADERS_EVENTS:
-            self.marks["first_byte"] = time.perf_counter() - self.t0
+    def feed(self, data: bytes) -> bool:
+        """Take the server's next bytes (``b""`` when it closed its side); True once the
+        answer is complete, or cut at the body cap, and reading must stop."""
+        self._http.receive_data(data)
+        try:
+            while True:
+                event = self._http.next_event()
+                if event is h11.NEED_DATA:
+                    return False
+                if isinstance(event, h11.Response):
+                    self._answered(event)
+                elif isinstance(event, h11.Data):
+                    if self._received(bytes(event.data)):
+                        return True
+                elif isinstance(event, h11.EndOfMessage):
+                    return True
+                elif isinstance(event, h11.ConnectionClosed):
+                    raise _ClosedEarly("the server closed the connection")
+        except h11.RemoteProtocolError:
+            if data:
+                raise  # not HTTP
+            raise _ClosedEarly("the server closed the connection") from None
 
-    async def atrace(self, event: str, info: Mapping[str, Any]) -> None:
-        self.trace(event, info)
-
-    def answered(self, response: httpcore.Response) -> None:
-        self.marks.setdefault("first_byte", time.perf_counter() - self.t0)
-        self.status = response.status
+    def _answered(self, response: h11.Response) -> None:
+        self.first_byte = time.perf_counter() - self.t0
+        self.status = response.status_code
         self.response_headers = tuple(
-            (k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers
+            (k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw_items()
         )
 
-    def received(self, chunk: bytes) -> bool:
-        """Keep a body chunk; True once the body cap is reached and reading must stop."""
+    def _received(self, chunk: bytes) -> bool:
         self.body.extend(chunk)
         if len(self.body) <= self.max_body:
             return False
@@ -154,12 +184,14 @@ class _Exchange:
         got_headers = self.status is not None
         if isinstance(exc, _InvalidURL):
             self.failure = ProbeFailure(ErrorKind.INVALID_URL, f"not a callable URL: {exc}")
-        elif isinstance(exc, TimeoutError | httpcore.TimeoutException):
+        elif isinstance(exc, TimeoutError):
             self.failure = _deadline_failure(
                 self.deadline, got_headers=got_headers, body_bytes=len(self.body)
             )
         else:
-            self.failure = classify_error(exc, got_headers=got_headers)
+            self.failure = classify_error(
+                exc, connected=self.connect is not None, got_headers=got_headers
+            )
 
     def observation(self) -> Observation:
         return Observation(
@@ -167,8 +199,8 @@ class _Exchange:
             started_at=self.started_at,
             deadline=self.deadline,
             timings=Timings(
-                connect=self.marks.get("connect"),
-                first_byte=self.marks.get("first_byte"),
+                connect=self.connect,
+                first_byte=self.first_byte,
                 total=time.perf_counter() - self.t0,
             ),
             status=self.status,
@@ -180,13 +212,16 @@ class _Exchange:
         )
 
 
+def _tls(target: _Target) -> ssl.SSLContext | None:
+    return _shared_ssl_context() if target.tls else None
+
+
 def probe(
     url: str,
     *,
     deadline: float = DEFAULT_DEADLINE,
     max_body: int = DEFAULT_MAX_BODY,
     headers: Mapping[str, str] | None = None,
-    network: httpcore.NetworkBackend | None = None,
     clock: Clock = SYSTEM_CLOCK,
 ) -> Observation:
     """GET ``url`` once, without following redirects, and record what happened.
@@ -195,21 +230,18 @@ def probe(
     :func:`aprobe` instead). Never raises for anything the server or network does:
     failures are classified into ``Observation.error``. The body is read up to
     ``max_body`` bytes; a longer answer is cut there and reported as ``body-too-large``.
-    ``network`` replaces the real network (``httpcore.MockBackend`` in unit tests).
     """
     exchange = _Exchange(url, deadline=deadline, max_body=max_body, headers=headers, clock=clock)
-    backend = DeadlineBackend(network or _NETWORK, exchange.t0 + deadline)
     try:
-        request = exchange.request(exchange.trace)
-        with _pool(httpcore.ConnectionPool, backend) as pool:
-            response = pool.handle_request(request)
-            try:
-                exchange.answered(response)
-                for chunk in response.iter_stream():
-                    if exchange.received(chunk):
-                        break
-            finally:
-                response.close()
+        target = _target(url)
+        connection = connect_before(exchange.deadline_at, target.host, target.port, _tls(target))
+        try:
+            exchange.connected()
+            connection.send(exchange.request(target))
+            while not exchange.feed(connection.receive()):
+                pass
+        finally:
+            connection.close()
     except Exception as exc:  # the prober never raises for what the target or network does
         exchange.failed(exc)
     return exchange.observation()
@@ -221,39 +253,28 @@ async def aprobe(
     deadline: float = DEFAULT_DEADLINE,
     max_body: int = DEFAULT_MAX_BODY,
     headers: Mapping[str, str] | None = None,
-    network: httpcore.AsyncNetworkBackend | None = None,
+    network: AsyncNetwork = open_stream,
     clock: Clock = SYSTEM_CLOCK,
 ) -> Observation:
-    """:func:`probe` for an event loop: the same GET, the same observation, never blocking.
+    """:func:`probe` for an event loop: the same GET and observation, never blocking the loop.
 
-    ``network`` replaces the real network (``httpcore.AsyncMockBackend`` in unit tests).
+    ``network`` opens the connection (unit tests substitute canned answers).
     """
     exchange = _Exchange(url, deadline=deadline, max_body=max_body, headers=headers, clock=clock)
     try:
         async with asyncio.timeout(deadline):
-            request = exchange.request(exchange.atrace)
-            async with _pool(httpcore.AsyncConnectionPool, network or _ASYNC_NETWORK) as pool:
-                response = await pool.handle_async_request(request)
-                try:
-                    exchange.answered(response)
-                    async for chunk in response.aiter_stream():
-                        if exchange.received(chunk):
-                            break
-                finally:
-                    await response.aclose()
+            target = _target(url)
+            connection = await network(target.host, target.port, _tls(target))
+            try:
+                exchange.connected()
+                await connection.send(exchange.request(target))
+                while not exchange.feed(await connection.receive()):
+                    pass
+            finally:
+                connection.close()
     except Exception as exc:  # the prober never raises for what the target or network does
         exchange.failed(exc)
     return exchange.observation()
-
-
-_Pool = TypeVar("_Pool", httpcore.ConnectionPool, httpcore.AsyncConnectionPool)
-
-
-def _pool(kind: type[_Pool], network: Any) -> _Pool:
-    """A pool for one request: no connection outlives the probe."""
-    return kind(
-        ssl_context=_shared_ssl_context(), max_keepalive_connections=0, network_backend=network
-    )
 
 
 def _deadline_failure(deadline: float, *, got_headers: bool, body_bytes: int) -> ProbeFailure:
@@ -279,31 +300,25 @@ def _causes(exc: BaseException) -> list[BaseException]:
     return chain
 
 
-def classify_error(exc: BaseException, *, got_headers: bool) -> ProbeFailure:
+def classify_error(exc: BaseException, *, connected: bool, got_headers: bool) -> ProbeFailure:
     """Map a transport exception onto the prober's error classes, with a plain message."""
     chain = _causes(exc)
-    text = " | ".join(str(e) for e in chain)
-    if isinstance(exc, httpcore.UnsupportedProtocol) or any(
-        isinstance(e, OverflowError) for e in chain
-    ):
+    if any(isinstance(e, OverflowError) for e in chain):
         return ProbeFailure(ErrorKind.INVALID_URL, f"not a callable URL: {exc}")
-    if any(isinstance(e, ssl.SSLError) for e in chain) or "SSL" in text or "CERTIFICATE" in text:
+    if any(isinstance(e, ssl.SSLError | ssl.CertificateError) for e in chain):
         return ProbeFailure(ErrorKind.TLS_ERROR, f"TLS handshake failed: {_first_line(chain)}")
-    if any(isinstance(e, socket.gaierror) for e in chain) or "Name or service not known" in text:
+    if any(isinstance(e, socket.gaierror) for e in chain):
         return ProbeFailure(
             ErrorKind.DNS_FAILURE, f"host name did not resolve: {_first_line(chain)}"
         )
-    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in text.lower():
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
         return ProbeFailure(ErrorKind.CONNECTION_REFUSED, "connection refused (nothing listening)")
-    if isinstance(exc, httpcore.ConnectError):
+    if not connected:
         return ProbeFailure(ErrorKind.CONNECT_ERROR, f"could not connect: {_first_line(chain)}")
-    reset_words = ("disconnected", "peer closed", "reset", "broken pipe", "incomplete")
-    if isinstance(exc, httpcore.ReadError | httpcore.WriteError | ConnectionError) or any(
-        word in text.lower() for word in reset_words
-    ):
+    if isinstance(exc, ConnectionError):  # reset, broken pipe, or closed before the end
         where = "during the body" if got_headers else "before any response"
         return ProbeFailure(ErrorKind.CONNECTION_RESET, f"connection closed {where}")
-    if isinstance(exc, httpcore.ProtocolError):
+    if isinstance(exc, h11.ProtocolError):
         return ProbeFailure(ErrorKind.INVALID_HTTP, f"not valid HTTP: {_first_line(chain)}")
     return ProbeFailure(ErrorKind.CONNECT_ERROR, f"{type(exc).__name__}: {_first_line(chain)}")
 

@@ -14,7 +14,7 @@ import pytest
 from simulator.observation import ErrorKind, Observation
 from simulator.prober import aprobe, probe
 from simulator.serving import ThreadedServer
-from tests.support.mock_network import AnsweringNetwork, AsyncAnsweringNetwork, http_answer
+from tests.support.mock_network import answering, http_answer
 
 Probe = Callable[..., Observation]
 
@@ -211,16 +211,8 @@ def test_invalid_http_is_classified(call: Probe, raw_server_factory: type[RawSer
     assert obs.error is not None and obs.error.kind is ErrorKind.INVALID_HTTP
 
 
-def test_probe_works_with_a_mock_network_and_no_socket():
-    network = AnsweringNetwork(lambda: http_answer("eyJtoken"))
-    obs = probe("http://callback.example/cb?x=1", network=network)
-    assert obs.error is None
-    assert obs.status == 200
-    assert obs.body == b"eyJtoken"
-
-
-def test_aprobe_works_with_a_mock_network_and_no_socket():
-    network = AsyncAnsweringNetwork(lambda: http_answer("eyJtoken", status="201 Created"))
+def test_aprobe_works_with_a_canned_network_and_no_socket():
+    network = answering(lambda: http_answer("eyJtoken", status="201 Created"))
     obs = asyncio.run(aprobe("https://callback.example/cb?x=1", network=network))
     assert obs.error is None
     assert obs.status == 201

@@ -12,9 +12,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import httpcore
-
 from simulator.clock import Clock
+from simulator.connections import AsyncNetwork, open_stream
 from simulator.judge import Judgement, judge
 from simulator.prober import aprobe
 from simulator.recall.journal import CallJournal, CallPurpose, CallRecord
@@ -56,7 +55,7 @@ class CallResult:
 class CallbackCaller:
     """Calls callbacks with the current settings' deadline and signature, journaling each call.
 
-    ``network`` replaces the real network (``httpcore.AsyncMockBackend`` in unit tests).
+    ``network`` opens callback connections (unit tests substitute canned answers).
     """
 
     def __init__(
@@ -65,7 +64,7 @@ class CallbackCaller:
         clock: Clock,
         journal: CallJournal,
         settings: Callable[[], RecallSettings],
-        network: httpcore.AsyncNetworkBackend | None = None,
+        network: AsyncNetwork = open_stream,
     ) -> None:
         self._clock = clock
         self._journal = journal

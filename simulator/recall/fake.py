@@ -18,9 +18,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpcore
-
 from simulator.clock import SYSTEM_CLOCK, Clock
+from simulator.connections import AsyncNetwork, open_stream
 from simulator.recall.caller import CallbackCaller
 from simulator.recall.credentials import AccessToken, CredentialCreated, CredentialLifecycle
 from simulator.recall.errors import NotFound
@@ -64,7 +63,7 @@ class FakeRecall:
     ``state_path``: a SQLite file that keeps apps, credentials and logs across
     restarts (default: memory). ``clock``: the simulation clock used for
     timestamps and token validity (share the fake Zoom's to expire tokens at will).
-    ``network``: replaces the real network for callback calls (unit tests).
+    ``network``: opens callback connections (unit tests substitute canned answers).
     """
 
     def __init__(
@@ -73,7 +72,7 @@ class FakeRecall:
         settings: RecallSettings | None = None,
         clock: Clock = SYSTEM_CLOCK,
         state_path: str | Path | None = None,
-        network: httpcore.AsyncNetworkBackend | None = None,
+        network: AsyncNetwork = open_stream,
     ) -> None:
         self._settings = settings or RecallSettings()
         self._settings_lock = threading.Lock()

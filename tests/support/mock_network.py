@@ -1,49 +1,36 @@
-"""Networks with no sockets for the prober: every connection gets one HTTP answer, built
-when the connection is made (so a minted token is always fresh)."""
+"""A network with no sockets for ``aprobe`` and the fake Recall: every connection answers
+one fixed HTTP response, built when the connection opens (so a minted token is fresh)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import ssl
+from collections.abc import Callable
 
-import httpcore
-
+from simulator.connections import AsyncConnection, AsyncNetwork
 from tests.support.tokens import CLIENT_ID, zoom_token
 
 
-class AnsweringNetwork(httpcore.MockBackend):
-    """For ``probe``: each connection reads the bytes ``answer()`` builds."""
+class _CannedConnection:
+    def __init__(self, answer: bytes) -> None:
+        self._unread = answer
+        self.sent = b""
 
-    def __init__(self, answer: Callable[[], bytes]) -> None:
-        super().__init__([])
-        self._answer = answer
+    async def send(self, data: bytes) -> None:
+        self.sent += data
 
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[object] | None = None,
-    ) -> httpcore.NetworkStream:
-        return httpcore.MockStream([self._answer()])
+    async def receive(self) -> bytes:
+        data, self._unread = self._unread, b""
+        return data
+
+    def close(self) -> None:
+        pass
 
 
-class AsyncAnsweringNetwork(httpcore.AsyncMockBackend):
-    """For ``aprobe`` and the fake Recall: each connection reads the bytes ``answer()`` builds."""
+def answering(answer: Callable[[], bytes]) -> AsyncNetwork:
+    async def connect(host: str, port: int, tls: ssl.SSLContext | None) -> AsyncConnection:
+        return _CannedConnection(answer())
 
-    def __init__(self, answer: Callable[[], bytes]) -> None:
-        super().__init__([])
-        self._answer = answer
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[object] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        return httpcore.AsyncMockStream([self._answer()])
+    return connect
 
 
 def http_answer(body: str, *, status: str = "200 OK", content_type: str = "text/plain") -> bytes:
@@ -55,6 +42,6 @@ def http_answer(body: str, *, status: str = "200 OK", content_type: str = "text/
     return head.encode() + payload
 
 
-def good_token_network() -> AsyncAnsweringNetwork:
+def good_token_network() -> AsyncNetwork:
     """Every callback URL answers a fresh, good token at once."""
-    return AsyncAnsweringNetwork(lambda: http_answer(zoom_token(client_id=CLIENT_ID)))
+    return answering(lambda: http_answer(zoom_token(client_id=CLIENT_ID)))
