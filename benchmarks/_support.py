@@ -23,6 +23,15 @@ def free_port() -> int:
 @contextlib.contextmanager
 def served(app: str, *, env_extra: dict[str, str] | None = None) -> Iterator[str]:
     """Run ``uvicorn <app>`` on 127.0.0.1 in a subprocess; yield its base URL."""
+    with served_process(app, env_extra=env_extra) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def served_process(
+    app: str, *, env_extra: dict[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
+    """:func:`served`, also yielding the server's process id (to read its CPU time)."""
     port = free_port()
     command = [
         sys.executable,
@@ -49,7 +58,7 @@ def served(app: str, *, env_extra: dict[str, str] | None = None) -> Iterator[str
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise RuntimeError(f"{app} did not start on {url}") from None
                 time.sleep(0.1)
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         try:

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 
-from benchmarks._support import free_port, served
+from benchmarks._support import free_port, served_process
 from benchmarks.fixed_callback import CLIENT_ID
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -149,7 +149,7 @@ def main() -> int:
     args = parser.parse_args()
     api_key = secrets.token_hex(20)
     with (
-        served("benchmarks.fixed_callback:app") as callbacks,
+        served_process("benchmarks.fixed_callback:app") as (callbacks, callback_pid),
         simulator(api_key) as (base, pid),
     ):
         started = time.perf_counter()
@@ -162,10 +162,11 @@ def main() -> int:
             f"(for {HANG_SECONDS:g} s; the deadline is 5 s)"
         )
         httpx.get(f"{callbacks}/arm", trust_env=False).raise_for_status()
-        cpu_before = cpu_seconds(pid)
+        cpu_before, callback_cpu_before = cpu_seconds(pid), cpu_seconds(callback_pid)
         answer = httpx.post(f"{base}/_sim/recall/poll", timeout=ROUND_TIMEOUT, trust_env=False)
         answer.raise_for_status()
         cpu = cpu_seconds(pid) - cpu_before
+        callback_cpu = cpu_seconds(callback_pid) - callback_cpu_before
         round_ = answer.json()
         memory = memory_mb(pid)
     duration = float(round_["duration_s"])
@@ -174,7 +175,10 @@ def main() -> int:
         f"{round_['rejected']} rejected in {duration:.2f} s "
         f"({round_['polled'] / duration:.0f} calls/s; poll concurrency 100)"
     )
-    print(f"server process CPU during the round: {cpu:.1f} s ({cpu / duration:.0%} of one core)")
+    print(
+        f"CPU during the round: recall-sim serve {cpu:.1f} s ({cpu / duration:.0%} of one "
+        f"core), the callback server {callback_cpu:.1f} s ({callback_cpu / duration:.0%})"
+    )
     print(
         f"server process (recall-sim serve): peak RSS {memory['VmHWM']:.0f} MB, "
         f"RSS after the round {memory['VmRSS']:.0f} MB"

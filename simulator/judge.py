@@ -12,7 +12,6 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from simulator.clock import SYSTEM_CLOCK, Clock
 from simulator.observation import Observation
@@ -129,7 +128,10 @@ class _Grader:
         ]
 
     def _verdict(self, rule_id: str, outcome: Outcome, detail: str, **extra: Any) -> Verdict:
-        return Verdict(rule_id, outcome, detail, {**self.evidence, **extra})
+        # Verdicts share the evidence dict (never mutated once built; later rules replace it).
+        return Verdict(
+            rule_id, outcome, detail, {**self.evidence, **extra} if extra else self.evidence
+        )
 
     @property
     def _is_2xx(self) -> bool:
@@ -317,7 +319,7 @@ class _Grader:
 
     def https(self) -> Verdict:
         rid = "hygiene.https"
-        scheme = urlsplit(self.obs.url).scheme.lower()
+        scheme = self.obs.url.split("://", 1)[0].lower() if "://" in self.obs.url else ""
         if scheme != "https":
             return self._verdict(
                 rid,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
@@ -66,8 +67,15 @@ class Observation:
 
     def header(self, name: str) -> str | None:
         """The first value of a response header, case-insensitively."""
-        lowered = name.lower()
-        return next((v for k, v in self.headers if k.lower() == lowered), None)
+        return self._first_values.get(name.lower())
+
+    @functools.cached_property
+    def _first_values(self) -> dict[str, str]:
+        # Built once: the judge asks for several headers of every answer it grades.
+        index: dict[str, str] = {}
+        for key, value in self.headers:
+            index.setdefault(key.lower(), value)
+        return index
 
     @property
     def completed(self) -> bool:

@@ -63,7 +63,9 @@ class _Target:
     headers: tuple[tuple[bytes, bytes], ...]  # Host, and Authorization from userinfo
 
 
+@functools.lru_cache(maxsize=16_384)
 def _target(url: str) -> _Target:
+    """Parsed once per URL: the fake Recall calls the same callback URLs round after round."""
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError, ValueError) as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
@@ -90,6 +91,18 @@ def mask_url(
     """
     if show:
         return url
+    if not secret_params and not secret_path_segments:
+        return _mask_url_by_look(url)
+    return _mask_url(url, secret_params, secret_path_segments)
+
+
+@functools.lru_cache(maxsize=16_384)
+def _mask_url_by_look(url: str) -> str:
+    # The fake Recall masks the same few callback URLs on every call it journals.
+    return _mask_url(url, (), ())
+
+
+def _mask_url(url: str, secret_params: Iterable[str], secret_path_segments: Iterable[int]) -> str:
     try:
         parts = urlsplit(url)
     except ValueError:
