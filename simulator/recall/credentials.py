@@ -179,34 +179,31 @@ class CredentialLifecycle:
     def _apply(self, credential_id: uuid.UUID, result: CallResult, *, restore: bool) -> None:
         """Count the call towards the credential's health and log a failure."""
         with self._lock:
+            now = self._now()
+            if result.accepted:  # every poll of a working callback: one statement
+                self._store.record_accepted_call(credential_id, now, restore_health=restore)
+                return
             current = self._store.get_credential(credential_id)
             if current is None:
                 return  # deleted while its callback was being called
-            now = self._now()
-            if result.accepted:
-                status = CredentialStatus.HEALTHY if restore else current.status
-                updated = dataclasses.replace(
-                    current, status=status, consecutive_failures=0, last_called_at=now
-                )
-            else:
-                failures = current.consecutive_failures + 1
-                limit = self._settings().unhealthy_after
-                status = CredentialStatus.UNHEALTHY if failures >= limit else current.status
-                updated = dataclasses.replace(
-                    current, status=status, consecutive_failures=failures, last_called_at=now
-                )
-                purpose = result.record.purpose.value
-                message = f"Failed to retrieve an access token ({purpose}): {result.detail}"
-                self._store.add_credential_log(CredentialLog(current.id, message, now))
-                if status is not current.status:
-                    self._store.add_credential_log(
-                        CredentialLog(
-                            current.id,
-                            f"Credential marked unhealthy after {failures} consecutive failed "
-                            "access token callback calls; fix the callback, then call validate.",
-                            now,
-                        )
+            failures = current.consecutive_failures + 1
+            limit = self._settings().unhealthy_after
+            status = CredentialStatus.UNHEALTHY if failures >= limit else current.status
+            updated = dataclasses.replace(
+                current, status=status, consecutive_failures=failures, last_called_at=now
+            )
+            purpose = result.record.purpose.value
+            message = f"Failed to retrieve an access token ({purpose}): {result.detail}"
+            self._store.add_credential_log(CredentialLog(current.id, message, now))
+            if status is not current.status:
+                self._store.add_credential_log(
+                    CredentialLog(
+                        current.id,
+                        f"Credential marked unhealthy after {failures} consecutive failed "
+                        "access token callback calls; fix the callback, then call validate.",
+                        now,
                     )
+                )
             self._store.update_credential(updated)
 
     async def poll(self, credential_id: uuid.UUID) -> CallResult | None:

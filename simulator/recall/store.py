@@ -320,6 +320,18 @@ class RecallStore:
         )
         return changed == 1
 
+    def record_accepted_call(
+        self, credential_id: uuid.UUID, at: float, *, restore_health: bool
+    ) -> bool:
+        """An accepted callback call: no failures in a row now, last called ``at`` (and
+        healthy again when ``restore_health``); False when the credential is gone."""
+        sql = "UPDATE credentials SET consecutive_failures = 0, last_called_at_us = ?"
+        params: tuple[Any, ...] = (_us(at),)
+        if restore_health:
+            sql += ", status = ?"
+            params += (CredentialStatus.HEALTHY.value,)
+        return self._write(sql + " WHERE id = ?", (*params, str(credential_id))) == 1
+
     def get_credential(self, credential_id: uuid.UUID) -> Credential | None:
         row = self._one("SELECT * FROM credentials WHERE id = ?", (str(credential_id),))
         return None if row is None else _credential(row)
