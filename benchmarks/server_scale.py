@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 INTERVAL = 10.0
 RSS_LIMIT_MB = 300.0
 HANG_SECONDS = 30.0
+DEADLINE = 5.0  # recall-sim serve's default callback deadline
 REGISTER_CONCURRENCY = 50
 STARTUP_TIMEOUT = 30.0
 ROUND_TIMEOUT = 180.0  # a bound for a stuck round, not a target
@@ -178,6 +179,13 @@ def main() -> int:
     print(
         f"CPU during the round: recall-sim serve {cpu:.1f} s ({cpu / duration:.0%} of one "
         f"core), the callback server {callback_cpu:.1f} s ({callback_cpu / duration:.0%})"
+    )
+    # The round cannot end before its last hanging call, started after every call before
+    # it, hits the deadline; and the calls before it need the callback server's CPU.
+    floor = callback_cpu + DEADLINE
+    print(
+        f"floor on this machine for any poller: the callback server's {callback_cpu:.1f} s of "
+        f"CPU on its core, then the last hanging call's {DEADLINE:g} s deadline = {floor:.1f} s"
     )
     print(
         f"server process (recall-sim serve): peak RSS {memory['VmHWM']:.0f} MB, "
