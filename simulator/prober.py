@@ -22,7 +22,6 @@ import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import unquote
 
 import h11
 import httpx
@@ -79,7 +78,7 @@ def _target(url: str) -> _Target:
     tls = parsed.scheme == "https"
     headers = [(b"Host", parsed.netloc)]
     if parsed.userinfo:
-        credentials = f"{unquote(parsed.username)}:{unquote(parsed.password)}"
+        credentials = f"{parsed.username}:{parsed.password}"  # both already %-decoded
         basic = base64.b64encode(credentials.encode("latin-1", "replace"))
         headers.append((b"Authorization", b"Basic " + basic))
     return _Target(

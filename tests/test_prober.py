@@ -219,6 +219,23 @@ def test_aprobe_works_with_a_canned_network_and_no_socket():
     assert obs.body == b"eyJtoken"
 
 
+def test_request_is_a_bare_get_with_host_port_and_userinfo_as_basic_auth():
+    sent: list[bytes] = []
+    network = answering(lambda: http_answer("eyJtoken"), sent=sent)
+    url = "http://us%40er:p%3Ass@callback.example:8080/cb?auth_token=s3cret&x=%C3%A9"
+    obs = asyncio.run(aprobe(url, headers={"Webhook-Id": "msg_1"}, network=network))
+    assert obs.error is None
+    head = b"".join(sent).decode("latin-1")
+    request_line, *lines = head.split("\r\n")
+    assert request_line == "GET /cb?auth_token=s3cret&x=%C3%A9 HTTP/1.1"
+    headers = {k.lower(): v for k, _, v in (line.partition(": ") for line in lines if line)}
+    assert headers["host"] == "callback.example:8080"
+    assert headers["authorization"] == "Basic dXNAZXI6cDpzcw=="  # us@er:p:ss
+    assert headers["webhook-id"] == "msg_1"
+    assert headers["accept-encoding"] == "identity"
+    assert head.endswith("\r\n\r\n")  # no body
+
+
 def test_sync_probe_is_usable_inside_a_running_event_loop(callback_server: ThreadedServer):
     async def inside_loop() -> int | None:
         return probe(callback_server.url + "/good").status

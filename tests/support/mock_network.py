@@ -11,12 +11,12 @@ from tests.support.tokens import CLIENT_ID, zoom_token
 
 
 class _CannedConnection:
-    def __init__(self, answer: bytes) -> None:
+    def __init__(self, answer: bytes, sent: list[bytes]) -> None:
         self._unread = answer
-        self.sent = b""
+        self._sent = sent
 
     async def send(self, data: bytes) -> None:
-        self.sent += data
+        self._sent.append(data)
 
     async def receive(self) -> bytes:
         data, self._unread = self._unread, b""
@@ -26,9 +26,12 @@ class _CannedConnection:
         pass
 
 
-def answering(answer: Callable[[], bytes]) -> AsyncNetwork:
+def answering(answer: Callable[[], bytes], *, sent: list[bytes] | None = None) -> AsyncNetwork:
+    """Connections that answer ``answer()``; what the prober sends is appended to ``sent``."""
+    record = [] if sent is None else sent
+
     async def connect(host: str, port: int, tls: ssl.SSLContext | None) -> AsyncConnection:
-        return _CannedConnection(answer())
+        return _CannedConnection(answer(), record)
 
     return connect
 
