@@ -1,6 +1,7 @@
 # Every target bootstraps .venv itself, so a fresh clone needs nothing but python3.
 PYTHON ?= python3
-VENV := .venv
+# `make unit PYTHON=python3.13 VENV=.venv-3.13` runs the suite on another interpreter.
+VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 

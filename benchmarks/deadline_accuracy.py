@@ -20,10 +20,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._support import served
-from simulator.judge import judge
-from simulator.observation import Observation
-from simulator.prober import aprobe, probe
-from simulator.rules import Outcome
+from recall_sim.simulator.judge import judge
+from recall_sim.simulator.observation import Observation
+from recall_sim.simulator.prober import aprobe, probe
+from recall_sim.simulator.rules import Outcome
 
 EACH = 100
 # Probes run 20 at a time: enough to finish in minutes, few enough that one local

@@ -36,8 +36,8 @@ import httpx
 
 from benchmarks._support import served
 from benchmarks.fixed_callback import CLIENT_ID
-from simulator.prober import aprobe
-from simulator.recall import FakeRecall, RecallSettings
+from recall_sim.simulator.prober import aprobe
+from recall_sim.simulator.recall import FakeRecall, RecallSettings
 
 CREDENTIALS = 5000
 CONCURRENCY = 50

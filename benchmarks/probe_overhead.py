@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 
 from benchmarks._support import served
-from simulator.prober import aprobe, probe
+from recall_sim.simulator.prober import aprobe, probe
 
 TOTAL = 2000
 BATCH = 100

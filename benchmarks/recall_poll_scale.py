@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 
-from simulator.recall import FakeRecall, RecallSettings
+from recall_sim.simulator.recall import FakeRecall, RecallSettings
 
 CLIENT_ID = "benchClientId000000001"
 INTERVAL = 10.0
@@ -38,8 +38,8 @@ def _callback_server(port_queue: multiprocessing.Queue[int], hanging: int) -> No
     from starlette.responses import PlainTextResponse, Response
     from starlette.routing import Route
 
-    from simulator.serving import ThreadedServer
-    from simulator.zoom_jwt import mint_zoom_token
+    from recall_sim.simulator.serving import ThreadedServer
+    from recall_sim.simulator.zoom_jwt import mint_zoom_token
 
     armed = {"on": False}
 

@@ -1,7 +1,7 @@
 """Scale: ``recall-sim serve`` with 10,000 registered credentials, 1 % of them hanging; one full
 poll round must complete within its 10 s interval and the server's peak RSS stay under 300 MB.
 
-What runs where: the simulator is ``python -m simulator.cli serve`` in its own process (the
+What runs where: the simulator is ``python -m recall_sim serve`` in its own process (the
 default poll concurrency of 100 and 5 s callback deadline; the schedule off so that exactly
 one round is measured), the callbacks are ``benchmarks/fixed_callback.py`` under uvicorn in
 another, and this script only drives them over HTTP on 127.0.0.1. The credentials are
@@ -54,7 +54,7 @@ def simulator(api_key: str) -> Iterator[tuple[str, int]]:
         [
             sys.executable,
             "-m",
-            "simulator.cli",
+            "recall_sim.simulator.cli",
             "serve",
             "--host",
             "127.0.0.1",

@@ -9,8 +9,8 @@ OAuth flow, their callback URLs read back from the fake Recall. Two setups:
              passes except ``--zoom-admin`` (so the freshness rules have nothing to drive);
   freshness  ``recall-sim serve --zoom-token-lifetime 130`` and ``--zoom-admin``: every rule.
 
-The suite runs in this process through ``conformance.api.check``. For each run: wall time,
-``Report.requests_sent`` and requests per second.
+The suite runs in this process through ``recall_sim.conformance.api.check``. For each run:
+wall time, ``Report.requests_sent`` and requests per second.
 
 Fuzzing, side by side in alternating rounds against the same endpoint of the default setup:
 ours is ``auth.rejects-wrong-credential`` run alone (its ``attempts`` evidence over its
@@ -38,13 +38,13 @@ from urllib.parse import parse_qsl, urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import examples.demo as demo_module
-from conformance.api import check
-from conformance.config import DEFAULT_FUZZ_EXAMPLES, CheckConfig
-from conformance.report import Report
-from conformance.rules.auth import FUZZ_TIME_BUDGET
 from examples.demo import USERS, Demo
-from simulator.signing import signature_headers
-from simulator.zoom.settings import DEFAULT_ACCESS_TOKEN_LIFETIME
+from recall_sim.conformance.api import check
+from recall_sim.conformance.config import DEFAULT_FUZZ_EXAMPLES, CheckConfig
+from recall_sim.conformance.report import Report
+from recall_sim.conformance.rules.auth import FUZZ_TIME_BUDGET
+from recall_sim.simulator.signing import signature_headers
+from recall_sim.simulator.zoom.settings import DEFAULT_ACCESS_TOKEN_LIFETIME
 
 FUZZ_RULE = "auth.rejects-wrong-credential"
 FUZZ_ROUNDS = 4

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from conformance.config import CheckConfig, select_rules
-from conformance.report import Report
-from conformance.rules.registry import RUN_ORDER
-from conformance.run import ConformanceRun
+from recall_sim.conformance.config import CheckConfig, select_rules
+from recall_sim.conformance.report import Report
+from recall_sim.conformance.rules.registry import RUN_ORDER
+from recall_sim.conformance.run import ConformanceRun
 
 __all__ = ["check"]
 

@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from conformance.config import (
+from recall_sim.conformance.config import (
     DEFAULT_BURST,
     DEFAULT_FRESHNESS_WINDOW,
     DEFAULT_FUZZ_EXAMPLES,
@@ -133,7 +133,7 @@ def run_check(settings: CheckSettings) -> int:
         return EXIT_USAGE
     import pytest
 
-    from conformance.pytest_options import SUITE
+    from recall_sim.conformance.pytest_options import SUITE
 
     code = pytest.main(_pytest_args(settings, str(SUITE)))
     if code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
@@ -143,8 +143,8 @@ def run_check(settings: CheckSettings) -> int:
 
 def _preflight(config: CheckConfig) -> None:
     """Exit-2 conditions: nothing listening at the target or at the Zoom admin."""
-    from conformance.context import CheckContext
-    from conformance.zoom_admin import ZoomAdmin, ZoomAdminError
+    from recall_sim.conformance.context import CheckContext
+    from recall_sim.conformance.zoom_admin import ZoomAdmin, ZoomAdminError
 
     context = CheckContext(config)
     observation = context.call()

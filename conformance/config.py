@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from simulator.rules import RULES
-from simulator.signing import check_signing_secret
+from recall_sim.simulator.rules import RULES
+from recall_sim.simulator.signing import check_signing_secret
 
 __all__ = ["CheckConfig", "UsageError", "select_rules"]
 

@@ -8,17 +8,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from conformance.config import CheckConfig
-from conformance.url_parts import SecretPart, UrlParts
-from simulator.clock import SYSTEM_CLOCK, Clock
-from simulator.judge import Judgement, judge
-from simulator.observation import Observation
-from simulator.prober import aprobe, probe
-from simulator.redaction import JWT_PATTERN, mask_url
-from simulator.reproduce import curl_command
-from simulator.rules import Outcome, Verdict
-from simulator.signing import signature_headers
-from simulator.zoom_jwt import TokenDecodeError, ZoomClaims, decode_zoom_token
+from recall_sim.conformance.config import CheckConfig
+from recall_sim.conformance.url_parts import SecretPart, UrlParts
+from recall_sim.simulator.clock import SYSTEM_CLOCK, Clock
+from recall_sim.simulator.judge import Judgement, judge
+from recall_sim.simulator.observation import Observation
+from recall_sim.simulator.prober import aprobe, probe
+from recall_sim.simulator.redaction import JWT_PATTERN, mask_url
+from recall_sim.simulator.reproduce import curl_command
+from recall_sim.simulator.rules import Outcome, Verdict
+from recall_sim.simulator.signing import signature_headers
+from recall_sim.simulator.zoom_jwt import TokenDecodeError, ZoomClaims, decode_zoom_token
 
 __all__ = ["CheckContext", "FoundToken", "Rejection", "RuleResult"]
 

@@ -14,7 +14,7 @@ from urllib.parse import quote, unquote
 
 from hypothesis import strategies as st
 
-from conformance.url_parts import SecretPart
+from recall_sim.conformance.url_parts import SecretPart
 
 __all__ = ["Mutation", "classic_mutations", "credential_mutations"]
 

@@ -7,7 +7,7 @@ the fixtures that need them.
 Fixtures:
 
 - ``recall_sim``: the simulator (fake Zoom, later fake Recall) served on 127.0.0.1
-  at a free port, reset before each test; a `simulator.testing.RunningSimulator`
+  at a free port, reset before each test; a `recall_sim.simulator.testing.RunningSimulator`
   with ``.url``, ``.zoom_oauth_base``, ``.zoom_api_base``, ``.zoom``, ``.clock``
   and ``.reset()``.
 - ``recall_sim_server``: the same server without the reset (session-scoped).
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from simulator.testing import RunningSimulator
+    from recall_sim.simulator.testing import RunningSimulator
 
 __all__ = [
     "pytest_addoption",
@@ -36,7 +36,7 @@ __all__ = [
 @pytest.fixture(scope="session")
 def recall_sim_server() -> Iterator[RunningSimulator]:
     """One simulator server for the whole session (starting one takes a moment)."""
-    from simulator.testing import running_simulator
+    from recall_sim.simulator.testing import running_simulator
 
     with running_simulator() as sim:
         yield sim
@@ -50,7 +50,7 @@ def recall_sim(recall_sim_server: RunningSimulator) -> RunningSimulator:
 
 
 # The conformance suite's options and hooks (``pytest --callback-url URL``).
-from conformance.pytest_options import (  # noqa: E402
+from recall_sim.conformance.pytest_options import (  # noqa: E402
     pytest_addoption,
     pytest_configure,
     pytest_sessionfinish,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from conformance.run import ConformanceRun
+    from recall_sim.conformance.run import ConformanceRun
 
 __all__ = [
     "RUN_KEY",
@@ -77,8 +77,8 @@ def pytest_configure(config: pytest.Config) -> None:
     url = config.getoption("--callback-url", default=None)
     if not url:
         return
-    from conformance.config import CheckConfig, UsageError
-    from conformance.run import ConformanceRun
+    from recall_sim.conformance.config import CheckConfig, UsageError
+    from recall_sim.conformance.run import ConformanceRun
 
     option = config.getoption
     try:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from simulator.rules import Outcome, Verdict
+from recall_sim.simulator.rules import Outcome, Verdict
 
 __all__ = ["Report", "RuleReport"]
 

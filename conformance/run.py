@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 
-from conformance.config import CheckConfig
-from conformance.context import CheckContext
-from conformance.report import Report, RuleReport
-from conformance.rules.auth import run_seed
-from conformance.rules.registry import CHECKS
-from simulator.rules import Outcome
+from recall_sim.conformance.config import CheckConfig
+from recall_sim.conformance.context import CheckContext
+from recall_sim.conformance.report import Report, RuleReport
+from recall_sim.conformance.rules.auth import run_seed
+from recall_sim.conformance.rules.registry import CHECKS
+from recall_sim.simulator.rules import Outcome
 
 __all__ = ["ConformanceRun", "RuleFailure"]
 

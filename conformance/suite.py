@@ -6,11 +6,11 @@ from collections.abc import Callable
 
 import pytest
 
-from conformance.config import select_rules
-from conformance.pytest_options import RUN_KEY
-from conformance.rules.registry import RUN_ORDER
-from conformance.run import ConformanceRun, RuleFailure
-from simulator.rules import Outcome
+from recall_sim.conformance.config import select_rules
+from recall_sim.conformance.pytest_options import RUN_KEY
+from recall_sim.conformance.rules.registry import RUN_ORDER
+from recall_sim.conformance.run import ConformanceRun, RuleFailure
+from recall_sim.simulator.rules import Outcome
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

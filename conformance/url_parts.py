@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from simulator.redaction import looks_like_secret_name
+from recall_sim.simulator.redaction import looks_like_secret_name
 
 __all__ = ["SecretPart", "UrlParts"]
 

@@ -172,7 +172,7 @@ class Demo:
             [
                 sys.executable,
                 "-m",
-                "simulator.cli",
+                "recall_sim.simulator.cli",
                 "serve",
                 "--host",
                 HOST,
@@ -270,7 +270,7 @@ class Demo:
         argv = [
             sys.executable,
             "-m",
-            "simulator.cli",
+            "recall_sim.simulator.cli",
             "check",
             url_a,
             "--client-id",

@@ -17,14 +17,14 @@ from typing import Any, Final
 
 from fastapi import FastAPI
 
-from simulator.clock import VirtualClock
-from simulator.recall import FakeRecall, RecallSettings
-from simulator.recall.api import API_PREFIX, mount_recall
-from simulator.zoom import FakeZoom, ZoomSettings
-from simulator.zoom.routes_admin import build_admin_router
-from simulator.zoom.routes_api import build_api_router
-from simulator.zoom.routes_clock import build_clock_router
-from simulator.zoom.routes_oauth import build_oauth_router
+from recall_sim.simulator.clock import VirtualClock
+from recall_sim.simulator.recall import FakeRecall, RecallSettings
+from recall_sim.simulator.recall.api import API_PREFIX, mount_recall
+from recall_sim.simulator.zoom import FakeZoom, ZoomSettings
+from recall_sim.simulator.zoom.routes_admin import build_admin_router
+from recall_sim.simulator.zoom.routes_api import build_api_router
+from recall_sim.simulator.zoom.routes_clock import build_clock_router
+from recall_sim.simulator.zoom.routes_oauth import build_oauth_router
 
 __all__ = ["API_PREFIX", "CONTROL_PREFIX", "ZOOM_PREFIX", "Simulator", "build_app"]
 
@@ -75,7 +75,7 @@ class Simulator:
 
 
 def build_app(sim: Simulator) -> FastAPI:
-    """The ASGI app serving ``sim``; run it with uvicorn or `simulator.serving.ThreadedServer`."""
+    """The ASGI app serving ``sim``; run it with uvicorn or `serving.ThreadedServer`."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -17,11 +17,14 @@ __all__ = ["main"]
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "probe": (
-        "simulator.commands.probe",
+        "recall_sim.simulator.commands.probe",
         "call a callback URL once, the way Recall does, and diagnose it",
     ),
-    "serve": ("simulator.commands.serve", "run the fake Recall and fake Zoom on 127.0.0.1"),
-    "check": ("conformance.cli", "run the conformance suite against a callback URL"),
+    "serve": (
+        "recall_sim.simulator.commands.serve",
+        "run the fake Recall and fake Zoom on 127.0.0.1",
+    ),
+    "check": ("recall_sim.conformance.cli", "run the conformance suite against a callback URL"),
 }
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from simulator.judge import MIN_VALIDITY, Judgement
-from simulator.observation import Observation
-from simulator.redaction import mask_headers, mask_url, redact_text, redact_token
-from simulator.reproduce import curl_command
-from simulator.rules import Outcome
+from recall_sim.simulator.judge import MIN_VALIDITY, Judgement
+from recall_sim.simulator.observation import Observation
+from recall_sim.simulator.redaction import mask_headers, mask_url, redact_text, redact_token
+from recall_sim.simulator.reproduce import curl_command
+from recall_sim.simulator.rules import Outcome
 
 __all__ = ["diagnosis_json", "diagnosis_text"]
 

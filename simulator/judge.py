@@ -13,11 +13,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.clock import SYSTEM_CLOCK, Clock
-from simulator.observation import Observation
-from simulator.redaction import mask_url, redact_text, redact_token
-from simulator.rules import Outcome, Verdict
-from simulator.zoom_jwt import TokenDecodeError, ZoomClaims, decode_zoom_token, issuer_for
+from recall_sim.simulator.clock import SYSTEM_CLOCK, Clock
+from recall_sim.simulator.observation import Observation
+from recall_sim.simulator.redaction import mask_url, redact_text, redact_token
+from recall_sim.simulator.rules import Outcome, Verdict
+from recall_sim.simulator.zoom_jwt import (
+    TokenDecodeError,
+    ZoomClaims,
+    decode_zoom_token,
+    issuer_for,
+)
 
 __all__ = [
     "ANSWER_RULES",

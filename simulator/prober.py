@@ -3,7 +3,7 @@
 Per-operation timeouts cannot bound a server that sends headers at once and then drips
 its body, so the whole exchange — DNS, connect, TLS, headers and every body byte — is
 bounded by one total deadline: ``aprobe`` runs it inside one ``asyncio.timeout``; the
-blocking ``probe`` gives each operation only the time left (:mod:`simulator.connections`).
+blocking ``probe`` gives each operation only the time left (``connections``).
 Every probe opens a fresh connection, as Recall's calls are independent, so the connect
 time is always measured and never hidden by a pooled connection.
 
@@ -26,9 +26,9 @@ from dataclasses import dataclass
 import h11
 import httpx
 
-from simulator.clock import SYSTEM_CLOCK, Clock
-from simulator.connections import AsyncNetwork, connect_before, open_stream
-from simulator.observation import ErrorKind, Observation, ProbeFailure, Timings
+from recall_sim.simulator.clock import SYSTEM_CLOCK, Clock
+from recall_sim.simulator.connections import AsyncNetwork, connect_before, open_stream
+from recall_sim.simulator.observation import ErrorKind, Observation, ProbeFailure, Timings
 
 __all__ = ["DEFAULT_DEADLINE", "DEFAULT_MAX_BODY", "USER_AGENT", "aprobe", "probe"]
 

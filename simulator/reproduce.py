@@ -5,8 +5,8 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterable, Mapping
 
-from simulator.prober import USER_AGENT
-from simulator.redaction import mask_headers, mask_url
+from recall_sim.simulator.prober import USER_AGENT
+from recall_sim.simulator.redaction import mask_headers, mask_url
 
 __all__ = ["curl_command"]
 

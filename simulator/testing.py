@@ -16,12 +16,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from simulator.app import CONTROL_PREFIX, ZOOM_PREFIX, Simulator, build_app
-from simulator.clock import VirtualClock
-from simulator.recall import FakeRecall
-from simulator.recall.api import API_PREFIX
-from simulator.serving import ThreadedServer
-from simulator.zoom import FakeZoom, ZoomSettings
+from recall_sim.simulator.app import CONTROL_PREFIX, ZOOM_PREFIX, Simulator, build_app
+from recall_sim.simulator.clock import VirtualClock
+from recall_sim.simulator.recall import FakeRecall
+from recall_sim.simulator.recall.api import API_PREFIX
+from recall_sim.simulator.serving import ThreadedServer
+from recall_sim.simulator.zoom import FakeZoom, ZoomSettings
 
 __all__ = ["RunningSimulator", "running_simulator"]
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
 
-from simulator.serving import ThreadedServer
+from recall_sim.simulator.serving import ThreadedServer
 from tests.support.callbacks import build_callback_app
+from tests.support.flawed_callback import FlawedCallback
 
 settings.register_profile(
     "ci", derandomize=True, print_blob=True, suppress_health_check=[HealthCheck.too_slow]
@@ -23,3 +25,18 @@ def callback_server() -> Iterator[ThreadedServer]:
     """The gallery callback server on 127.0.0.1, port 0, for the whole session."""
     with ThreadedServer(build_callback_app()) as server:
         yield server
+
+
+@pytest.fixture
+def serve_flawed() -> Iterator[Callable[..., str]]:
+    """Start a FlawedCallback with the given flaw; returns its base URL."""
+    servers: list[ThreadedServer] = []
+
+    def start(flaw: str | None = None, **options: Any) -> str:
+        server = ThreadedServer(FlawedCallback(flaw, **options).app())
+        servers.append(server.start())
+        return server.url
+
+    yield start
+    for server in servers:
+        server.stop()

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from simulator.clock import VirtualClock
-from simulator.judge import ANSWER_RULES, judge
-from simulator.observation import ErrorKind, Observation, ProbeFailure, Timings
-from simulator.rules import RULES, Outcome
-from simulator.zoom_jwt import REFRESH
+from recall_sim.simulator.clock import VirtualClock
+from recall_sim.simulator.judge import ANSWER_RULES, judge
+from recall_sim.simulator.observation import ErrorKind, Observation, ProbeFailure, Timings
+from recall_sim.simulator.rules import RULES, Outcome
+from recall_sim.simulator.zoom_jwt import REFRESH
 from tests.support.tokens import (
     CLIENT_ID,
     OTHER_CLIENT_ID,

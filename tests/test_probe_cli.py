@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from simulator.cli import main
-from simulator.serving import ThreadedServer
+from recall_sim.simulator.cli import main
+from recall_sim.simulator.serving import ThreadedServer
 from tests.support.tokens import CLIENT_ID, USER_ID
 
 SECRET = "sup3r-s3cret-auth-value-0001"
@@ -117,7 +117,10 @@ def test_non_http_url_is_a_usage_error(capsys: pytest.CaptureFixture[str]):
 )
 def test_bad_options_exit_2_with_one_clear_line(args: list[str]):
     result = subprocess.run(
-        [sys.executable, "-m", "simulator.cli", *args], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "recall_sim.simulator.cli", *args],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from simulator.observation import ErrorKind, Observation
-from simulator.prober import aprobe, probe
-from simulator.serving import ThreadedServer
+from recall_sim.simulator.observation import ErrorKind, Observation
+from recall_sim.simulator.prober import aprobe, probe
+from recall_sim.simulator.serving import ThreadedServer
 from tests.support.mock_network import answering, http_answer
 
 Probe = Callable[..., Observation]

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from simulator.redaction import fingerprint, mask_headers, mask_url, redact_text, redact_token
+from recall_sim.simulator.redaction import (
+    fingerprint,
+    mask_headers,
+    mask_url,
+    redact_text,
+    redact_token,
+)
 from tests.support.tokens import zoom_token
 
 

@@ -13,11 +13,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from simulator.app import Simulator
-from simulator.cli import main
-from simulator.commands.serve import ServeSettings, banner, serve
-from simulator.zoom import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_USER_ID, ZoomSettings
-from simulator.zoom_jwt import decode_zoom_token
+from recall_sim.simulator.app import Simulator
+from recall_sim.simulator.cli import main
+from recall_sim.simulator.commands.serve import ServeSettings, banner, serve
+from recall_sim.simulator.zoom import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_USER_ID,
+    ZoomSettings,
+)
+from recall_sim.simulator.zoom_jwt import decode_zoom_token
 from tests.zoom import flows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,7 +95,7 @@ def _read_banner(process: subprocess.Popen[str], timeout: float = 15) -> list[st
 def test_serve_runs_a_working_fake_zoom() -> None:
     argv = ["serve", "--port", "0", "--zoom-token-lifetime", "130"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "simulator.cli", *argv],
+        [sys.executable, "-m", "recall_sim.simulator.cli", *argv],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from conformance.context import CheckContext, RuleResult
-from simulator.judge import ANSWER_RULES
-from simulator.rules import Outcome
+from recall_sim.conformance.context import CheckContext, RuleResult
+from recall_sim.simulator.judge import ANSWER_RULES
+from recall_sim.simulator.rules import Outcome
 
 __all__ = ["answer_rule"]
 

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, Phase, Verbosity, example, given, settings
 from hypothesis import seed as hypothesis_seed
 
-from conformance.context import CheckContext, RuleResult
-from conformance.mutations import Mutation, classic_mutations, credential_mutations
-from simulator.observation import Observation
-from simulator.redaction import JWT_PATTERN, redact_text
-from simulator.rules import Outcome, Verdict
+from recall_sim.conformance.context import CheckContext, RuleResult
+from recall_sim.conformance.mutations import Mutation, classic_mutations, credential_mutations
+from recall_sim.simulator.observation import Observation
+from recall_sim.simulator.redaction import JWT_PATTERN, redact_text
+from recall_sim.simulator.rules import Outcome, Verdict
 
 __all__ = [
     "FUZZ_TIME_BUDGET",

@@ -7,13 +7,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from conformance.context import CheckContext, RuleResult
-from conformance.rules.load import burst
-from conformance.zoom_admin import ZoomAdmin
-from simulator.judge import MIN_VALIDITY
-from simulator.observation import Observation
-from simulator.redaction import redact_text
-from simulator.rules import Outcome, Verdict
+from recall_sim.conformance.context import CheckContext, RuleResult
+from recall_sim.conformance.rules.load import burst
+from recall_sim.conformance.zoom_admin import ZoomAdmin
+from recall_sim.simulator.judge import MIN_VALIDITY
+from recall_sim.simulator.observation import Observation
+from recall_sim.simulator.redaction import redact_text
+from recall_sim.simulator.rules import Outcome, Verdict
 
 __all__ = ["check_concurrent_refresh", "check_refresh_before_expiry", "check_upstream_failure"]
 

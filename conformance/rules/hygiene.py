@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from conformance.context import CheckContext, Rejection, RuleResult
-from simulator.redaction import redact_text
-from simulator.rules import Outcome, Verdict
+from recall_sim.conformance.context import CheckContext, Rejection, RuleResult
+from recall_sim.simulator.redaction import redact_text
+from recall_sim.simulator.rules import Outcome, Verdict
 
 __all__ = ["INTERNALS", "check_no_error_internals"]
 

@@ -3,9 +3,9 @@ unlock another user."""
 
 from __future__ import annotations
 
-from conformance.context import CheckContext, RuleResult
-from conformance.url_parts import UrlParts
-from simulator.rules import Outcome, Verdict
+from recall_sim.conformance.context import CheckContext, RuleResult
+from recall_sim.conformance.url_parts import UrlParts
+from recall_sim.simulator.rules import Outcome, Verdict
 
 __all__ = ["check_distinct_users", "check_per_user_secret"]
 

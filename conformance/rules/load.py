@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from conformance.context import CheckContext, RuleResult
-from simulator.observation import Observation
-from simulator.rules import Outcome, Verdict
+from recall_sim.conformance.context import CheckContext, RuleResult
+from recall_sim.simulator.observation import Observation
+from recall_sim.simulator.rules import Outcome, Verdict
 
 __all__ = ["burst", "check_burst"]
 

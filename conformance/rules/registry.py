@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from conformance.context import CheckContext, RuleResult
-from conformance.rules import auth, freshness, hygiene, isolation, load, signature
-from conformance.rules.answer import answer_rule
-from simulator.judge import ANSWER_RULES
-from simulator.rules import RULES
+from recall_sim.conformance.context import CheckContext, RuleResult
+from recall_sim.conformance.rules import auth, freshness, hygiene, isolation, load, signature
+from recall_sim.conformance.rules.answer import answer_rule
+from recall_sim.simulator.judge import ANSWER_RULES
+from recall_sim.simulator.rules import RULES
 
 __all__ = ["CHECKS", "RUN_ORDER"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import base64
 
-from conformance.context import CheckContext, RuleResult
-from simulator.rules import Outcome, Verdict
-from simulator.signing import SIGNATURE_TOLERANCE, signature_headers
+from recall_sim.conformance.context import CheckContext, RuleResult
+from recall_sim.simulator.rules import Outcome, Verdict
+from recall_sim.simulator.signing import SIGNATURE_TOLERANCE, signature_headers
 
 __all__ = ["check_signature_freshness", "check_signature_required"]
 

@@ -8,11 +8,11 @@ import sys
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from simulator.commands.arguments import bounded
-from simulator.diagnosis import diagnosis_json, diagnosis_text
-from simulator.judge import judge
-from simulator.prober import DEFAULT_DEADLINE, probe
-from simulator.redaction import mask_url
+from recall_sim.simulator.commands.arguments import bounded
+from recall_sim.simulator.diagnosis import diagnosis_json, diagnosis_text
+from recall_sim.simulator.judge import judge
+from recall_sim.simulator.prober import DEFAULT_DEADLINE, probe
+from recall_sim.simulator.redaction import mask_url
 
 __all__ = ["ProbeSettings", "add_arguments", "run", "run_probe"]
 

@@ -15,14 +15,14 @@ from typing import TextIO
 
 import uvicorn
 
-from simulator.app import API_PREFIX, CONTROL_PREFIX, ZOOM_PREFIX, Simulator, build_app
-from simulator.commands.arguments import bounded
-from simulator.recall import DuplicatePolicy, RecallSettings
-from simulator.recall.settings import DEFAULT_POLL_INTERVAL
-from simulator.redaction import redact_token
-from simulator.signing import check_signing_secret
-from simulator.zoom import SIM_USER_PARAM, ZoomSettings
-from simulator.zoom.settings import DEFAULT_ACCESS_TOKEN_LIFETIME, MAX_LIFETIME
+from recall_sim.simulator.app import API_PREFIX, CONTROL_PREFIX, ZOOM_PREFIX, Simulator, build_app
+from recall_sim.simulator.commands.arguments import bounded
+from recall_sim.simulator.recall import DuplicatePolicy, RecallSettings
+from recall_sim.simulator.recall.settings import DEFAULT_POLL_INTERVAL
+from recall_sim.simulator.redaction import redact_token
+from recall_sim.simulator.signing import check_signing_secret
+from recall_sim.simulator.zoom import SIM_USER_PARAM, ZoomSettings
+from recall_sim.simulator.zoom.settings import DEFAULT_ACCESS_TOKEN_LIFETIME, MAX_LIFETIME
 
 __all__ = ["ServeSettings", "add_arguments", "banner", "run", "serve"]
 

@@ -1,14 +1,14 @@
 """The fake Recall: Zoom OAuth apps and credentials, callback validation, polling, the journal.
 
 State and logic are plain Python (no FastAPI); the HTTP adapters live in
-``simulator.recall.api``.
+``recall_sim.simulator.recall.api``.
 """
 
 from __future__ import annotations
 
-from simulator.recall.caller import CallResult
-from simulator.recall.credentials import AccessToken, CredentialCreated
-from simulator.recall.errors import (
+from recall_sim.simulator.recall.caller import CallResult
+from recall_sim.simulator.recall.credentials import AccessToken, CredentialCreated
+from recall_sim.simulator.recall.errors import (
     CallbackRejected,
     CredentialUnhealthy,
     DuplicateCredential,
@@ -17,9 +17,9 @@ from simulator.recall.errors import (
     NotFound,
     RecallError,
 )
-from simulator.recall.fake import FakeRecall
-from simulator.recall.journal import CallPurpose, CallRecord
-from simulator.recall.models import (
+from recall_sim.simulator.recall.fake import FakeRecall
+from recall_sim.simulator.recall.journal import CallPurpose, CallRecord
+from recall_sim.simulator.recall.models import (
     AppKind,
     AppLog,
     Credential,
@@ -28,10 +28,15 @@ from simulator.recall.models import (
     MeetingSyncStatus,
     OAuthApp,
 )
-from simulator.recall.pagination import Cursor, Page
-from simulator.recall.poller import PollRound
-from simulator.recall.queries import AppLogQuery, AppQuery, CredentialLogQuery, CredentialQuery
-from simulator.recall.settings import DuplicatePolicy, RecallSettings
+from recall_sim.simulator.recall.pagination import Cursor, Page
+from recall_sim.simulator.recall.poller import PollRound
+from recall_sim.simulator.recall.queries import (
+    AppLogQuery,
+    AppQuery,
+    CredentialLogQuery,
+    CredentialQuery,
+)
+from recall_sim.simulator.recall.settings import DuplicatePolicy, RecallSettings
 
 __all__ = [
     "AccessToken",

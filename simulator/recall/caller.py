@@ -12,14 +12,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from simulator.clock import Clock
-from simulator.connections import AsyncNetwork, open_stream
-from simulator.judge import Judgement, judge
-from simulator.prober import aprobe
-from simulator.recall.journal import CallJournal, CallPurpose, CallRecord
-from simulator.recall.settings import RecallSettings
-from simulator.redaction import mask_url, redact_text
-from simulator.signing import signature_headers
+from recall_sim.simulator.clock import Clock
+from recall_sim.simulator.connections import AsyncNetwork, open_stream
+from recall_sim.simulator.judge import Judgement, judge
+from recall_sim.simulator.prober import aprobe
+from recall_sim.simulator.recall.journal import CallJournal, CallPurpose, CallRecord
+from recall_sim.simulator.recall.settings import RecallSettings
+from recall_sim.simulator.redaction import mask_url, redact_text
+from recall_sim.simulator.signing import signature_headers
 
 __all__ = ["CallResult", "CallbackCaller", "rejection_detail"]
 

@@ -15,16 +15,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NoReturn
 
-from simulator.clock import Clock
-from simulator.recall.caller import CallbackCaller, CallResult
-from simulator.recall.errors import (
+from recall_sim.simulator.clock import Clock
+from recall_sim.simulator.recall.caller import CallbackCaller, CallResult
+from recall_sim.simulator.recall.errors import (
     CallbackRejected,
     CredentialUnhealthy,
     DuplicateCredential,
     NotFound,
 )
-from simulator.recall.journal import CallPurpose
-from simulator.recall.models import (
+from recall_sim.simulator.recall.journal import CallPurpose
+from recall_sim.simulator.recall.models import (
     AppKind,
     AppLog,
     Credential,
@@ -33,9 +33,9 @@ from simulator.recall.models import (
     OAuthApp,
     to_microseconds,
 )
-from simulator.recall.settings import DuplicatePolicy, RecallSettings
-from simulator.recall.store import RecallStore
-from simulator.redaction import mask_url
+from recall_sim.simulator.recall.settings import DuplicatePolicy, RecallSettings
+from recall_sim.simulator.recall.store import RecallStore
+from recall_sim.simulator.redaction import mask_url
 
 __all__ = ["AccessToken", "CredentialCreated", "CredentialLifecycle"]
 

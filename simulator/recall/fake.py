@@ -18,13 +18,17 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from simulator.clock import SYSTEM_CLOCK, Clock
-from simulator.connections import AsyncNetwork, open_stream
-from simulator.recall.caller import CallbackCaller
-from simulator.recall.credentials import AccessToken, CredentialCreated, CredentialLifecycle
-from simulator.recall.errors import NotFound
-from simulator.recall.journal import CallJournal, CallPurpose, CallRecord
-from simulator.recall.models import (
+from recall_sim.simulator.clock import SYSTEM_CLOCK, Clock
+from recall_sim.simulator.connections import AsyncNetwork, open_stream
+from recall_sim.simulator.recall.caller import CallbackCaller
+from recall_sim.simulator.recall.credentials import (
+    AccessToken,
+    CredentialCreated,
+    CredentialLifecycle,
+)
+from recall_sim.simulator.recall.errors import NotFound
+from recall_sim.simulator.recall.journal import CallJournal, CallPurpose, CallRecord
+from recall_sim.simulator.recall.models import (
     AppKind,
     AppLog,
     Credential,
@@ -34,12 +38,17 @@ from simulator.recall.models import (
     parse_uuid,
     to_microseconds,
 )
-from simulator.recall.pagination import Cursor, Page
-from simulator.recall.poller import Poller, PollRound
-from simulator.recall.queries import AppLogQuery, AppQuery, CredentialLogQuery, CredentialQuery
-from simulator.recall.ratelimit import RateLimiter
-from simulator.recall.settings import RecallSettings
-from simulator.recall.store import MEMORY, RecallStore
+from recall_sim.simulator.recall.pagination import Cursor, Page
+from recall_sim.simulator.recall.poller import Poller, PollRound
+from recall_sim.simulator.recall.queries import (
+    AppLogQuery,
+    AppQuery,
+    CredentialLogQuery,
+    CredentialQuery,
+)
+from recall_sim.simulator.recall.ratelimit import RateLimiter
+from recall_sim.simulator.recall.settings import RecallSettings
+from recall_sim.simulator.recall.store import MEMORY, RecallStore
 
 __all__ = ["FakeRecall"]
 

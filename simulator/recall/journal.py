@@ -17,10 +17,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from simulator.judge import Judgement
-from simulator.recall.models import iso_timestamp
-from simulator.redaction import mask_url, redact_text, redact_token
-from simulator.rules import Outcome
+from recall_sim.simulator.judge import Judgement
+from recall_sim.simulator.recall.models import iso_timestamp
+from recall_sim.simulator.redaction import mask_url, redact_text, redact_token
+from recall_sim.simulator.rules import Outcome
 
 __all__ = ["CallJournal", "CallPurpose", "CallRecord"]
 

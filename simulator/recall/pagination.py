@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 from urllib.parse import parse_qs, urlencode
 
-from simulator.recall.errors import InvalidCursor
+from recall_sim.simulator.recall.errors import InvalidCursor
 
 __all__ = ["Cursor", "Fetch", "Page", "decode_cursor", "encode_cursor", "paginate"]
 

@@ -19,10 +19,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.clock import Clock
-from simulator.recall.caller import CallResult
-from simulator.recall.models import iso_timestamp
-from simulator.recall.settings import RecallSettings
+from recall_sim.simulator.clock import Clock
+from recall_sim.simulator.recall.caller import CallResult
+from recall_sim.simulator.recall.models import iso_timestamp
+from recall_sim.simulator.recall.settings import RecallSettings
 
 __all__ = ["PollRound", "Poller"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from simulator.recall.models import AppKind, CredentialStatus, MeetingSyncStatus
+from recall_sim.simulator.recall.models import AppKind, CredentialStatus, MeetingSyncStatus
 
 __all__ = ["AppLogQuery", "AppQuery", "CredentialLogQuery", "CredentialQuery"]
 

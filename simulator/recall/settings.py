@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from simulator.redaction import redact_token
-from simulator.signing import check_signing_secret
+from recall_sim.simulator.redaction import redact_token
+from recall_sim.simulator.signing import check_signing_secret
 
 __all__ = ["DEFAULT_POLL_INTERVAL", "DuplicatePolicy", "RecallSettings", "new_api_key"]
 

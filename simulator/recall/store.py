@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from simulator.recall.models import (
+from recall_sim.simulator.recall.models import (
     AppKind,
     AppLog,
     Credential,
@@ -24,8 +24,13 @@ from simulator.recall.models import (
     MeetingSyncStatus,
     OAuthApp,
 )
-from simulator.recall.pagination import Cursor, Page, paginate
-from simulator.recall.queries import AppLogQuery, AppQuery, CredentialLogQuery, CredentialQuery
+from recall_sim.simulator.recall.pagination import Cursor, Page, paginate
+from recall_sim.simulator.recall.queries import (
+    AppLogQuery,
+    AppQuery,
+    CredentialLogQuery,
+    CredentialQuery,
+)
 
 __all__ = ["MEMORY", "RecallStore"]
 

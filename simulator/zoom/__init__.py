@@ -6,7 +6,7 @@ HTTP adapters. `FakeZoom` is the public Python API.
 
 from __future__ import annotations
 
-from simulator.zoom.directory import (
+from recall_sim.simulator.zoom.directory import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -16,12 +16,12 @@ from simulator.zoom.directory import (
     ZoomMeeting,
     ZoomUser,
 )
-from simulator.zoom.errors import ApiError, OAuthError
-from simulator.zoom.fake import SIM_USER_PARAM, FakeZoom
-from simulator.zoom.faults import Fault, FaultKind, FaultStatus
-from simulator.zoom.journal import EventKind, JournalEvent, Outcome
-from simulator.zoom.settings import ZoomSettings
-from simulator.zoom.tokens import AccessContext, TokenGrant, TokenRequest
+from recall_sim.simulator.zoom.errors import ApiError, OAuthError
+from recall_sim.simulator.zoom.fake import SIM_USER_PARAM, FakeZoom
+from recall_sim.simulator.zoom.faults import Fault, FaultKind, FaultStatus
+from recall_sim.simulator.zoom.journal import EventKind, JournalEvent, Outcome
+from recall_sim.simulator.zoom.settings import ZoomSettings
+from recall_sim.simulator.zoom.tokens import AccessContext, TokenGrant, TokenRequest
 
 __all__ = [
     "DEFAULT_ACCOUNT_ID",

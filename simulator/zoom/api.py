@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.clock import Clock
-from simulator.zoom import resources
-from simulator.zoom.directory import Directory, ZoomUser
-from simulator.zoom.errors import ApiError
-from simulator.zoom.issuer import TokenIssuer
+from recall_sim.simulator.clock import Clock
+from recall_sim.simulator.zoom import resources
+from recall_sim.simulator.zoom.directory import Directory, ZoomUser
+from recall_sim.simulator.zoom.errors import ApiError
+from recall_sim.simulator.zoom.issuer import TokenIssuer
 
 __all__ = ["ZoomApi"]
 

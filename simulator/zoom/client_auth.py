@@ -7,8 +7,8 @@ import binascii
 import hmac
 from collections.abc import Mapping
 
-from simulator.zoom.directory import Directory, ZoomApp
-from simulator.zoom.errors import OAuthError
+from recall_sim.simulator.zoom.directory import Directory, ZoomApp
+from recall_sim.simulator.zoom.errors import OAuthError
 
 __all__ = ["authenticate_client", "parse_basic_credentials"]
 

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from simulator.zoom.directory import Directory, ZoomUser
-from simulator.zoom.errors import OAuthError
-from simulator.zoom.issuer import TokenIssuer
-from simulator.zoom.settings import ZoomSettings
+from recall_sim.simulator.zoom.directory import Directory, ZoomUser
+from recall_sim.simulator.zoom.errors import OAuthError
+from recall_sim.simulator.zoom.issuer import TokenIssuer
+from recall_sim.simulator.zoom.settings import ZoomSettings
 
 __all__ = ["ConsentScreen"]
 

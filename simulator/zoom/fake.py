@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, Final
 
-from simulator.clock import VirtualClock
-from simulator.zoom.api import ZoomApi
-from simulator.zoom.client_auth import authenticate_client
-from simulator.zoom.consent import ConsentScreen
-from simulator.zoom.directory import (
+from recall_sim.simulator.clock import VirtualClock
+from recall_sim.simulator.zoom.api import ZoomApi
+from recall_sim.simulator.zoom.client_auth import authenticate_client
+from recall_sim.simulator.zoom.consent import ConsentScreen
+from recall_sim.simulator.zoom.directory import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -24,12 +24,12 @@ from simulator.zoom.directory import (
     ZoomUser,
     derived_user_id,
 )
-from simulator.zoom.errors import OAuthError
-from simulator.zoom.faults import AppliedFault, Fault, FaultKind, FaultPlan, FaultStatus
-from simulator.zoom.issuer import TokenIssuer
-from simulator.zoom.journal import EventKind, Journal, JournalEvent, Outcome
-from simulator.zoom.settings import ZoomSettings
-from simulator.zoom.tokens import AccessContext, TokenGrant, TokenRequest
+from recall_sim.simulator.zoom.errors import OAuthError
+from recall_sim.simulator.zoom.faults import AppliedFault, Fault, FaultKind, FaultPlan, FaultStatus
+from recall_sim.simulator.zoom.issuer import TokenIssuer
+from recall_sim.simulator.zoom.journal import EventKind, Journal, JournalEvent, Outcome
+from recall_sim.simulator.zoom.settings import ZoomSettings
+from recall_sim.simulator.zoom.tokens import AccessContext, TokenGrant, TokenRequest
 
 __all__ = ["SIM_USER_PARAM", "FakeZoom"]
 

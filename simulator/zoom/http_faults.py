@@ -7,7 +7,7 @@ import logging
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from simulator.zoom.faults import Fault, FaultKind
+from recall_sim.simulator.zoom.faults import Fault, FaultKind
 
 __all__ = ["ConnectionDropped", "fault_response", "quiet_dropped_connection_logs"]
 

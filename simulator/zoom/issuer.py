@@ -12,14 +12,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import NoReturn
 
-from simulator.clock import Clock
-from simulator.redaction import mask_url
-from simulator.zoom.client_auth import authenticate_client
-from simulator.zoom.directory import Directory, ZoomApp, ZoomUser
-from simulator.zoom.errors import ApiError, OAuthError
-from simulator.zoom.journal import EventKind, Journal, Outcome
-from simulator.zoom.settings import ZoomSettings
-from simulator.zoom.tokens import (
+from recall_sim.simulator.clock import Clock
+from recall_sim.simulator.redaction import mask_url
+from recall_sim.simulator.zoom.client_auth import authenticate_client
+from recall_sim.simulator.zoom.directory import Directory, ZoomApp, ZoomUser
+from recall_sim.simulator.zoom.errors import ApiError, OAuthError
+from recall_sim.simulator.zoom.journal import EventKind, Journal, Outcome
+from recall_sim.simulator.zoom.settings import ZoomSettings
+from recall_sim.simulator.zoom.tokens import (
     AccessContext,
     AccessRecord,
     AuthorizationCode,
@@ -29,7 +29,7 @@ from simulator.zoom.tokens import (
     TokenRequest,
     check_pkce,
 )
-from simulator.zoom_jwt import ACCESS, REFRESH, mint_zoom_token
+from recall_sim.simulator.zoom_jwt import ACCESS, REFRESH, mint_zoom_token
 
 __all__ = ["INVALID_CODE", "INVALID_REFRESH_TOKEN", "TokenIssuer"]
 

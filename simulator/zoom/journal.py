@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
-from simulator.clock import Clock
-from simulator.redaction import redact_text, redact_token
+from recall_sim.simulator.clock import Clock
+from recall_sim.simulator.redaction import redact_text, redact_token
 
 __all__ = ["EventKind", "Journal", "JournalEvent", "Outcome"]
 

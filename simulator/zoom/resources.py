@@ -8,8 +8,8 @@ from typing import Any
 
 import jwt
 
-from simulator.zoom.directory import ZoomMeeting, ZoomUser
-from simulator.zoom.errors import ApiError
+from recall_sim.simulator.zoom.directory import ZoomMeeting, ZoomUser
+from recall_sim.simulator.zoom.errors import ApiError
 
 __all__ = [
     "LOCAL_RECORDING_TOKEN_LIFETIME",

@@ -15,9 +15,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from simulator.zoom.directory import DEFAULT_SCOPES, ZoomApp, ZoomMeeting, ZoomUser
-from simulator.zoom.fake import FakeZoom
-from simulator.zoom.journal import EventKind, Outcome
+from recall_sim.simulator.zoom.directory import DEFAULT_SCOPES, ZoomApp, ZoomMeeting, ZoomUser
+from recall_sim.simulator.zoom.fake import FakeZoom
+from recall_sim.simulator.zoom.journal import EventKind, Outcome
 
 __all__ = ["app_json", "build_admin_router", "user_json"]
 

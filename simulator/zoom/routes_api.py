@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from simulator.zoom.errors import ApiError
-from simulator.zoom.fake import FakeZoom
+from recall_sim.simulator.zoom.errors import ApiError
+from recall_sim.simulator.zoom.fake import FakeZoom
 
 __all__ = ["build_api_router"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from simulator.clock import VirtualClock
+from recall_sim.simulator.clock import VirtualClock
 
 __all__ = ["build_clock_router"]
 

@@ -12,11 +12,11 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from simulator.zoom.errors import OAuthError
-from simulator.zoom.fake import SIM_USER_PARAM, FakeZoom
-from simulator.zoom.faults import FaultKind
-from simulator.zoom.http_faults import fault_response, quiet_dropped_connection_logs
-from simulator.zoom.tokens import TokenRequest
+from recall_sim.simulator.zoom.errors import OAuthError
+from recall_sim.simulator.zoom.fake import SIM_USER_PARAM, FakeZoom
+from recall_sim.simulator.zoom.faults import FaultKind
+from recall_sim.simulator.zoom.http_faults import fault_response, quiet_dropped_connection_logs
+from recall_sim.simulator.zoom.tokens import TokenRequest
 
 __all__ = ["MAX_FORM_BYTES", "build_oauth_router", "parse_form"]
 

@@ -8,7 +8,7 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from simulator.zoom.errors import OAuthError
+from recall_sim.simulator.zoom.errors import OAuthError
 
 __all__ = [
     "AccessContext",

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from conformance.api import check
-from conformance.config import CheckConfig
-from conformance.report import Report, RuleReport
-from simulator.rules import Outcome
-from simulator.serving import ThreadedServer
-from tests.support.flawed_callback import FlawedCallback
+from recall_sim.conformance.api import check
+from recall_sim.conformance.config import CheckConfig
+from recall_sim.conformance.report import Report, RuleReport
+from recall_sim.simulator.rules import Outcome
 
 SIGNING_SECRET = "whsec_" + base64.b64encode(b"gallery-signing-secret-24b").decode()
 FAST = {"fuzz_examples": 60, "burst": 12, "seed": 12345}
@@ -25,21 +23,6 @@ def verdict(report: Report, rule_id: str) -> RuleReport:
 
 def outcomes(report: Report) -> dict[str, Outcome]:
     return {r.rule: r.outcome for r in report.results}
-
-
-@pytest.fixture
-def serve_flawed() -> Iterator[Callable[..., str]]:
-    """Start a FlawedCallback with the given flaw; returns its base URL."""
-    servers: list[ThreadedServer] = []
-
-    def start(flaw: str | None = None, **options: Any) -> str:
-        server = ThreadedServer(FlawedCallback(flaw, **options).app())
-        servers.append(server.start())
-        return server.url
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 @pytest.fixture

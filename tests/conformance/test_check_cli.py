@@ -20,7 +20,7 @@ JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 def check(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "simulator.cli", "check", *args],
+        [sys.executable, "-m", "recall_sim.simulator.cli", "check", *args],
         capture_output=True,
         text=True,
         timeout=300,

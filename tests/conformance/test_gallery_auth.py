@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from conformance.report import Report
-from simulator.rules import Outcome
+from recall_sim.conformance.report import Report
+from recall_sim.simulator.rules import Outcome
 from tests.conformance.conftest import SIGNING_SECRET, outcomes, verdict
 from tests.support.flawed_callback import SECRETS, callback_url
 from tests.support.tokens import CLIENT_ID, OTHER_USER_ID, USER_ID

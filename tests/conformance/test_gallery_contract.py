@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
-from conformance.report import Report
-from simulator.rules import Outcome
-from simulator.serving import ThreadedServer
+from recall_sim.conformance.report import Report
+from recall_sim.simulator.rules import Outcome
+from recall_sim.simulator.serving import ThreadedServer
 from tests.conformance.conftest import verdict
 from tests.support.tokens import CLIENT_ID
 

@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from conformance.report import Report
-from simulator.rules import Outcome
-from simulator.serving import ThreadedServer
-from simulator.testing import RunningSimulator, running_simulator
-from simulator.zoom import ZoomSettings
+from recall_sim.conformance.report import Report
+from recall_sim.simulator.rules import Outcome
+from recall_sim.simulator.serving import ThreadedServer
+from recall_sim.simulator.testing import RunningSimulator, running_simulator
+from recall_sim.simulator.zoom import ZoomSettings
 from tests.conformance.conftest import outcomes, verdict
 from tests.support.refreshing_callback import RefreshingCallback, Tokens
 

@@ -14,9 +14,9 @@ import pytest
 
 from examples.reference_callback import Service, Settings, create_app
 from examples.reference_callback.credentials import callback_url, hash_secret, new_secret
-from simulator.serving import ThreadedServer
-from simulator.testing import RunningSimulator, running_simulator
-from simulator.zoom import ZoomSettings
+from recall_sim.simulator.serving import ThreadedServer
+from recall_sim.simulator.testing import RunningSimulator, running_simulator
+from recall_sim.simulator.zoom import ZoomSettings
 
 LIFETIME = 130  # the README's recipe: tokens cross Recall's 120 s floor within seconds
 WHSEC = "whsec_" + "c2VjcmV0LWZvci10ZXN0cy1vbmx5LTAxMjM0NTY3"

@@ -8,11 +8,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from simulator.judge import judge
-from simulator.prober import probe
-from simulator.signing import signature_headers
-from simulator.testing import RunningSimulator
-from simulator.zoom_jwt import decode_zoom_token
+from recall_sim.simulator.judge import judge
+from recall_sim.simulator.prober import probe
+from recall_sim.simulator.signing import signature_headers
+from recall_sim.simulator.testing import RunningSimulator
+from recall_sim.simulator.zoom_jwt import decode_zoom_token
 from tests.examples.conftest import WHSEC, StartReference
 
 

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from examples.reference_callback.tokens import MIN_VALIDITY, SERVE_GUARD
-from simulator.testing import RunningSimulator
-from simulator.zoom_jwt import decode_zoom_token
+from recall_sim.simulator.testing import RunningSimulator
+from recall_sim.simulator.zoom_jwt import decode_zoom_token
 from tests.examples.conftest import Reference, StartReference
 
 

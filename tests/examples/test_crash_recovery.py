@@ -16,8 +16,8 @@ import pytest
 
 from examples.reference_callback.credentials import callback_url, hash_secret, new_secret
 from examples.reference_callback.store import TokenStore
-from simulator.testing import RunningSimulator, running_simulator
-from simulator.zoom import ZoomSettings
+from recall_sim.simulator.testing import RunningSimulator, running_simulator
+from recall_sim.simulator.zoom import ZoomSettings
 from tests.examples.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

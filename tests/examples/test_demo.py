@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from examples.demo import EXPECTED_WARNINGS
-from simulator.rules import RULES
+from recall_sim.simulator.rules import RULES
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "examples" / "demo.py"

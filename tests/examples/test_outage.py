@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from simulator.judge import judge
-from simulator.prober import probe
-from simulator.testing import RunningSimulator
+from recall_sim.simulator.judge import judge
+from recall_sim.simulator.prober import probe
+from recall_sim.simulator.testing import RunningSimulator
 from tests.examples.conftest import StartReference
 
 pytestmark = pytest.mark.slow

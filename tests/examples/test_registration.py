@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from simulator.recall import FakeRecall, RecallSettings
-from simulator.recall.api import build_recall_app
-from simulator.serving import ThreadedServer
-from simulator.signing import signature_headers
-from simulator.testing import RunningSimulator
+from recall_sim.simulator.recall import FakeRecall, RecallSettings
+from recall_sim.simulator.recall.api import build_recall_app
+from recall_sim.simulator.serving import ThreadedServer
+from recall_sim.simulator.signing import signature_headers
+from recall_sim.simulator.testing import RunningSimulator
 from tests.examples.conftest import WHSEC, Reference, StartReference
 
 API_KEY = "feedfacefeedfacefeedfacefeedfacefeedface"

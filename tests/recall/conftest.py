@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from simulator.recall import FakeRecall, RecallSettings
-from simulator.recall.api import build_recall_app
-from simulator.serving import ThreadedServer
+from recall_sim.simulator.recall import FakeRecall, RecallSettings
+from recall_sim.simulator.recall.api import build_recall_app
+from recall_sim.simulator.serving import ThreadedServer
 from tests.recall.support import Callbacks
 from tests.support.tokens import CLIENT_ID
 

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from simulator.recall import FakeRecall
+from recall_sim.simulator.recall import FakeRecall
 from tests.support.tokens import CLIENT_ID, jwt_with_payload, zoom_token
 
 ACCOUNT_PREFIX = "acct"

@@ -8,8 +8,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from simulator.recall import FakeRecall
-from simulator.serving import ThreadedServer
+from recall_sim.simulator.recall import FakeRecall
+from recall_sim.simulator.serving import ThreadedServer
 from tests.recall.support import Callbacks, Mode, user_for
 from tests.support.tokens import ACCOUNT_ID, CLIENT_ID
 

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.recall import AppKind, AppQuery, FakeRecall, RecallSettings
-from simulator.recall.api import build_recall_api
-from simulator.recall.api import schemas as response_models
+from recall_sim.simulator.recall import AppKind, AppQuery, FakeRecall, RecallSettings
+from recall_sim.simulator.recall.api import build_recall_api
+from recall_sim.simulator.recall.api import schemas as response_models
 from tests.support.mock_network import good_token_network
 from tests.support.tokens import CLIENT_ID
 

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from standardwebhooks import Webhook
 
-from simulator.recall import FakeRecall
-from simulator.redaction import JWT_PATTERN
+from recall_sim.simulator.recall import FakeRecall
+from recall_sim.simulator.redaction import JWT_PATTERN
 from tests.recall.conftest import API_KEY
 from tests.recall.support import Callbacks, Mode, register
 
@@ -75,7 +75,7 @@ def test_journal_is_written_to_a_file_at_shutdown(
 ) -> None:
     import asyncio
 
-    from simulator.recall import RecallSettings
+    from recall_sim.simulator.recall import RecallSettings
     from tests.support.tokens import CLIENT_ID
 
     target = tmp_path / "journal" / "calls.jsonl"

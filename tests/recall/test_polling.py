@@ -9,7 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from simulator.recall import CredentialStatus, FakeRecall
+from recall_sim.simulator.recall import CredentialStatus, FakeRecall
 from tests.recall.conftest import FAST_DEADLINE
 from tests.recall.support import Callbacks, Mode, register
 from tests.support.tokens import CLIENT_ID
@@ -149,7 +149,7 @@ def test_poll_named_credentials_only(
 def test_poll_now_works_without_a_server(
     callbacks: Callbacks, callback_url: Callable[[str], str]
 ) -> None:
-    from simulator.recall import RecallSettings
+    from recall_sim.simulator.recall import RecallSettings
 
     recall = FakeRecall(settings=RecallSettings(poll_interval=0))
     try:

@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 import httpx
 
-from simulator.recall import FakeRecall
-from simulator.redaction import JWT_PATTERN
-from simulator.serving import ThreadedServer
+from recall_sim.simulator.recall import FakeRecall
+from recall_sim.simulator.redaction import JWT_PATTERN
+from recall_sim.simulator.serving import ThreadedServer
 from tests.recall.conftest import API_KEY
 from tests.recall.support import Callbacks, Mode
 

@@ -17,10 +17,10 @@ import httpx
 import pytest
 from standardwebhooks import Webhook
 
-from simulator.app import Simulator
-from simulator.cli import _parser_for, main
-from simulator.commands.serve import ServeSettings, banner, serve, settings_from_args
-from simulator.recall import DuplicatePolicy
+from recall_sim.simulator.app import Simulator
+from recall_sim.simulator.cli import _parser_for, main
+from recall_sim.simulator.commands.serve import ServeSettings, banner, serve, settings_from_args
+from recall_sim.simulator.recall import DuplicatePolicy
 from tests.recall.support import Callbacks
 from tests.support.tokens import CLIENT_ID
 
@@ -114,7 +114,7 @@ def test_serve_signs_calls_and_writes_the_journal_on_ctrl_c(
     argv = ["serve", "--port", "0", "--api-key", "k-123", "--verification-secret", SECRET,
             "--poll-interval", "0", "--journal-file", str(journal)]  # fmt: skip
     process = subprocess.Popen(
-        [sys.executable, "-m", "simulator.cli", *argv],
+        [sys.executable, "-m", "recall_sim.simulator.cli", *argv],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.PIPE,

@@ -12,10 +12,10 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from simulator.app import Simulator, build_app
-from simulator.recall import RecallSettings
-from simulator.serving import ThreadedServer
-from simulator.zoom import ZoomSettings
+from recall_sim.simulator.app import Simulator, build_app
+from recall_sim.simulator.recall import RecallSettings
+from recall_sim.simulator.serving import ThreadedServer
+from recall_sim.simulator.zoom import ZoomSettings
 
 KEY = "simulator-app-key-0123"
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from simulator.recall import FakeRecall, RecallSettings
-from simulator.recall.queries import CredentialLogQuery
+from recall_sim.simulator.recall import FakeRecall, RecallSettings
+from recall_sim.simulator.recall.queries import CredentialLogQuery
 from tests.recall.support import Callbacks, Mode, user_for
 from tests.support.tokens import CLIENT_ID
 
@@ -65,7 +65,7 @@ def _serve(state: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
         [
             sys.executable,
             "-m",
-            "simulator.cli",
+            "recall_sim.simulator.cli",
             "serve",
             "--port",
             "0",

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulator.recall import (
+from recall_sim.simulator.recall import (
     AppKind,
     AppLog,
     Credential,
@@ -23,11 +23,11 @@ from simulator.recall import (
     OAuthApp,
     RecallSettings,
 )
-from simulator.recall.models import iso_timestamp, to_microseconds
-from simulator.recall.pagination import Cursor, decode_cursor, encode_cursor, paginate
-from simulator.recall.queries import AppLogQuery, AppQuery, CredentialLogQuery
-from simulator.recall.ratelimit import RateLimiter
-from simulator.recall.store import RecallStore
+from recall_sim.simulator.recall.models import iso_timestamp, to_microseconds
+from recall_sim.simulator.recall.pagination import Cursor, decode_cursor, encode_cursor, paginate
+from recall_sim.simulator.recall.queries import AppLogQuery, AppQuery, CredentialLogQuery
+from recall_sim.simulator.recall.ratelimit import RateLimiter
+from recall_sim.simulator.recall.store import RecallStore
 
 # settings
 

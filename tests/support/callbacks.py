@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from simulator.zoom_jwt import REFRESH
+from recall_sim.simulator.zoom_jwt import REFRESH
 from tests.support.tokens import OTHER_CLIENT_ID, jwt_with_payload, zoom_token
 
 GOOD_HEADERS = {"Cache-Control": "no-store"}

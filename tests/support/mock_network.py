@@ -6,7 +6,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import Callable
 
-from simulator.connections import AsyncConnection, AsyncNetwork
+from recall_sim.simulator.connections import AsyncConnection, AsyncNetwork
 from tests.support.tokens import CLIENT_ID, zoom_token
 
 

@@ -6,7 +6,7 @@ import base64
 import json
 import time
 
-from simulator.zoom_jwt import ACCESS, mint_zoom_token
+from recall_sim.simulator.zoom_jwt import ACCESS, mint_zoom_token
 
 CLIENT_ID = "testClientId0123456789"
 OTHER_CLIENT_ID = "otherClientId987654321"

@@ -9,10 +9,10 @@ from fastapi.testclient import TestClient
 
 # The plugin's fixtures, imported so they work where recall-sim is not pip-installed
 # (where it is, the pytest11 entry point registers the same functions).
-from conformance.plugin import recall_sim, recall_sim_server
-from simulator.app import Simulator, build_app
-from simulator.clock import VirtualClock
-from simulator.zoom import FakeZoom
+from recall_sim.conformance.plugin import recall_sim, recall_sim_server
+from recall_sim.simulator.app import Simulator, build_app
+from recall_sim.simulator.clock import VirtualClock
+from recall_sim.simulator.zoom import FakeZoom
 
 __all__ = ["recall_sim", "recall_sim_server"]
 

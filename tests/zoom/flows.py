@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from simulator.zoom import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from recall_sim.simulator.zoom import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 
 DEFAULT_AUTH = (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
 REDIRECT_URI = "https://app.example/zoom/callback"

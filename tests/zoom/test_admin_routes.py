@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from simulator.clock import VirtualClock
-from simulator.zoom import DEFAULT_CLIENT_ID, DEFAULT_USER_ID, FakeZoom
-from simulator.zoom_jwt import decode_zoom_token
+from recall_sim.simulator.clock import VirtualClock
+from recall_sim.simulator.zoom import DEFAULT_CLIENT_ID, DEFAULT_USER_ID, FakeZoom
+from recall_sim.simulator.zoom_jwt import decode_zoom_token
 from tests.zoom.conftest import START
 from tests.zoom.flows import REDIRECT_URI, authorize, bearer, exchange, onboard, refresh
 

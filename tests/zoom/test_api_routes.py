@@ -6,9 +6,9 @@ import jwt
 import pytest
 from fastapi.testclient import TestClient
 
-from simulator.clock import VirtualClock
-from simulator.zoom import DEFAULT_ACCOUNT_ID, DEFAULT_USER_ID, FakeZoom
-from simulator.zoom_jwt import decode_zoom_token
+from recall_sim.simulator.clock import VirtualClock
+from recall_sim.simulator.zoom import DEFAULT_ACCOUNT_ID, DEFAULT_USER_ID, FakeZoom
+from recall_sim.simulator.zoom_jwt import decode_zoom_token
 from tests.zoom.flows import bearer, onboard, refresh
 
 INVALID = {"code": 124, "message": "Invalid access token."}

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from simulator.clock import VirtualClock
-from simulator.zoom import (
+from recall_sim.simulator.clock import VirtualClock
+from recall_sim.simulator.zoom import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -23,7 +23,7 @@ from simulator.zoom import (
     TokenRequest,
     ZoomSettings,
 )
-from simulator.zoom_jwt import decode_zoom_token, issuer_for
+from recall_sim.simulator.zoom_jwt import decode_zoom_token, issuer_for
 
 REDIRECT = "https://app.example/cb"
 

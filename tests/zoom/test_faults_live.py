@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from simulator.testing import RunningSimulator
-from simulator.zoom import EventKind, Outcome
+from recall_sim.simulator.testing import RunningSimulator
+from recall_sim.simulator.zoom import EventKind, Outcome
 from tests.zoom import flows
 
 

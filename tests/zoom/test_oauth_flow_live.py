@@ -6,10 +6,15 @@ import threading
 
 import httpx
 
-from simulator.serving import ThreadedServer
-from simulator.testing import RunningSimulator
-from simulator.zoom import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_USER_ID, EventKind
-from simulator.zoom_jwt import decode_zoom_token, issuer_for
+from recall_sim.simulator.serving import ThreadedServer
+from recall_sim.simulator.testing import RunningSimulator
+from recall_sim.simulator.zoom import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_USER_ID,
+    EventKind,
+)
+from recall_sim.simulator.zoom_jwt import decode_zoom_token, issuer_for
 from tests.zoom import flows
 from tests.zoom.zoom_oauth_client import ZoomOAuthClient, redirect_receiver
 

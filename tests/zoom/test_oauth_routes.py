@@ -8,8 +8,14 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
-from simulator.zoom import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, EventKind, FakeZoom, Outcome
-from simulator.zoom_jwt import decode_zoom_token
+from recall_sim.simulator.zoom import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    EventKind,
+    FakeZoom,
+    Outcome,
+)
+from recall_sim.simulator.zoom_jwt import decode_zoom_token
 from tests.zoom.flows import (
     DEFAULT_AUTH,
     REDIRECT_URI,

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from simulator.app import Simulator, build_app
-from simulator.zoom import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from recall_sim.simulator.app import Simulator, build_app
+from recall_sim.simulator.zoom import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from tests.zoom.flows import authorize, onboard
 
 FORM = "application/x-www-form-urlencoded"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simulator.recall.api.application import (
+from recall_sim.simulator.recall.api.application import (
     API_PREFIX,
     CONTROL_PREFIX,
     build_recall_api,

@@ -14,13 +14,13 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from simulator.recall.api.apps import apps_router
-from simulator.recall.api.auth import Guard
-from simulator.recall.api.control import control_router
-from simulator.recall.api.credentials import credentials_router
-from simulator.recall.api.errors import install_error_handlers
-from simulator.recall.api.logs import logs_router
-from simulator.recall.fake import FakeRecall
+from recall_sim.simulator.recall.api.apps import apps_router
+from recall_sim.simulator.recall.api.auth import Guard
+from recall_sim.simulator.recall.api.control import control_router
+from recall_sim.simulator.recall.api.credentials import credentials_router
+from recall_sim.simulator.recall.api.errors import install_error_handlers
+from recall_sim.simulator.recall.api.logs import logs_router
+from recall_sim.simulator.recall.fake import FakeRecall
 
 __all__ = [
     "API_PREFIX",

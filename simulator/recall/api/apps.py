@@ -5,19 +5,19 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from simulator.recall.api.auth import Guard
-from simulator.recall.api.bodies import read_data
-from simulator.recall.api.forms import parse_app_create, parse_app_update
-from simulator.recall.api.params import app_query, cursor_param
-from simulator.recall.api.responses import documented_errors, json_response, paginated
-from simulator.recall.api.schemas import (
+from recall_sim.simulator.recall.api.auth import Guard
+from recall_sim.simulator.recall.api.bodies import read_data
+from recall_sim.simulator.recall.api.forms import parse_app_create, parse_app_update
+from recall_sim.simulator.recall.api.params import app_query, cursor_param
+from recall_sim.simulator.recall.api.responses import documented_errors, json_response, paginated
+from recall_sim.simulator.recall.api.schemas import (
     AppCreateIn,
     AppUpdateIn,
     OAuthAppOut,
     PaginatedApps,
     request_body,
 )
-from simulator.recall.fake import FakeRecall
+from recall_sim.simulator.recall.fake import FakeRecall
 
 __all__ = ["apps_router"]
 

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import Request, Security
 from fastapi.security import APIKeyHeader
 
-from simulator.recall.api.errors import ApiError
-from simulator.recall.fake import FakeRecall
+from recall_sim.simulator.recall.api.errors import ApiError
+from recall_sim.simulator.recall.fake import FakeRecall
 
 __all__ = ["Guard"]
 

@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.types import Message
 
-from simulator.recall.api.errors import ApiError
+from recall_sim.simulator.recall.api.errors import ApiError
 
 __all__ = ["UPLOADED_FILE", "read_data"]
 

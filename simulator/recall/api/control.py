@@ -14,11 +14,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
-from simulator.recall.api.bodies import read_data
-from simulator.recall.api.errors import ApiError
-from simulator.recall.fake import FakeRecall
-from simulator.recall.journal import CallPurpose
-from simulator.recall.models import iso_timestamp
+from recall_sim.simulator.recall.api.bodies import read_data
+from recall_sim.simulator.recall.api.errors import ApiError
+from recall_sim.simulator.recall.fake import FakeRecall
+from recall_sim.simulator.recall.journal import CallPurpose
+from recall_sim.simulator.recall.models import iso_timestamp
 
 __all__ = ["control_router"]
 

@@ -8,12 +8,12 @@ import uuid
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from simulator.recall.api.auth import Guard
-from simulator.recall.api.bodies import read_data
-from simulator.recall.api.forms import parse_credential_create
-from simulator.recall.api.params import credential_query, cursor_param
-from simulator.recall.api.responses import documented_errors, json_response, paginated
-from simulator.recall.api.schemas import (
+from recall_sim.simulator.recall.api.auth import Guard
+from recall_sim.simulator.recall.api.bodies import read_data
+from recall_sim.simulator.recall.api.forms import parse_credential_create
+from recall_sim.simulator.recall.api.params import credential_query, cursor_param
+from recall_sim.simulator.recall.api.responses import documented_errors, json_response, paginated
+from recall_sim.simulator.recall.api.schemas import (
     AccessTokenOut,
     CredentialCreateIn,
     CredentialOut,
@@ -21,7 +21,7 @@ from simulator.recall.api.schemas import (
     PaginatedCredentials,
     request_body,
 )
-from simulator.recall.fake import FakeRecall
+from recall_sim.simulator.recall.fake import FakeRecall
 
 __all__ = ["credentials_router"]
 

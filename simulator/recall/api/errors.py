@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from simulator.recall.errors import (
+from recall_sim.simulator.recall.errors import (
     CallbackRejected,
     CredentialUnhealthy,
     DuplicateCredential,

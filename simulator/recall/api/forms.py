@@ -13,8 +13,8 @@ from enum import StrEnum
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from simulator.recall.errors import InvalidInput
-from simulator.recall.models import AppKind, parse_uuid
+from recall_sim.simulator.recall.errors import InvalidInput
+from recall_sim.simulator.recall.models import AppKind, parse_uuid
 
 __all__ = [
     "MAX_LENGTH",

@@ -5,16 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from simulator.recall.api.auth import Guard
-from simulator.recall.api.params import app_log_query, credential_log_query, cursor_param
-from simulator.recall.api.responses import documented_errors, json_response, paginated
-from simulator.recall.api.schemas import (
+from recall_sim.simulator.recall.api.auth import Guard
+from recall_sim.simulator.recall.api.params import app_log_query, credential_log_query, cursor_param
+from recall_sim.simulator.recall.api.responses import documented_errors, json_response, paginated
+from recall_sim.simulator.recall.api.schemas import (
     AppLogOut,
     CredentialLogOut,
     PaginatedAppLogs,
     PaginatedCredentialLogs,
 )
-from simulator.recall.fake import FakeRecall
+from recall_sim.simulator.recall.fake import FakeRecall
 
 __all__ = ["logs_router"]
 

@@ -8,15 +8,20 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TypeVar
 
-from simulator.recall.errors import InvalidInput
-from simulator.recall.models import (
+from recall_sim.simulator.recall.errors import InvalidInput
+from recall_sim.simulator.recall.models import (
     AppKind,
     CredentialStatus,
     MeetingSyncStatus,
     parse_uuid,
 )
-from simulator.recall.pagination import Cursor, decode_cursor
-from simulator.recall.queries import AppLogQuery, AppQuery, CredentialLogQuery, CredentialQuery
+from recall_sim.simulator.recall.pagination import Cursor, decode_cursor
+from recall_sim.simulator.recall.queries import (
+    AppLogQuery,
+    AppQuery,
+    CredentialLogQuery,
+    CredentialQuery,
+)
 
 __all__ = [
     "app_log_query",

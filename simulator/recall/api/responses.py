@@ -9,8 +9,8 @@ from fastapi import Request
 from pydantic import BaseModel
 from starlette.responses import JSONResponse
 
-from simulator.recall.api.schemas import ErrorOut
-from simulator.recall.pagination import Page, encode_cursor
+from recall_sim.simulator.recall.api.schemas import ErrorOut
+from recall_sim.simulator.recall.pagination import Page, encode_cursor
 
 __all__ = ["documented_errors", "json_response", "paginated"]
 

@@ -12,8 +12,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from simulator.recall.credentials import AccessToken
-from simulator.recall.models import AppLog, Credential, CredentialLog, OAuthApp, iso_timestamp
+from recall_sim.simulator.recall.credentials import AccessToken
+from recall_sim.simulator.recall.models import (
+    AppLog,
+    Credential,
+    CredentialLog,
+    OAuthApp,
+    iso_timestamp,
+)
 
 __all__ = [
     "AccessTokenOut",
