@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from recall_sim.simulator.control_guard import control_headers
+
 __all__ = ["ZoomAdmin", "ZoomAdminError"]
 
 
@@ -19,7 +21,8 @@ class ZoomAdmin:
 
     def __init__(self, base: str, *, timeout: float = 10.0) -> None:
         self.base = base.rstrip("/")
-        self._http = httpx.Client(timeout=timeout, trust_env=False)
+        # The control token (RECALL_SIM_CONTROL_TOKEN) when the simulator listens beyond loopback.
+        self._http = httpx.Client(timeout=timeout, trust_env=False, headers=control_headers())
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         try:

@@ -161,7 +161,13 @@ class Demo:
             child.stop()
 
     def env(self, **extra: str) -> dict[str, str]:
-        base = {k: v for k, v in os.environ.items() if not k.upper().endswith("_PROXY")}
+        # Everything runs on loopback, where the simulator needs no control token; one set
+        # in the user's shell would otherwise lock the demo's own calls out of /_sim/.
+        base = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.upper().endswith("_PROXY") and k != "RECALL_SIM_CONTROL_TOKEN"
+        }
         return {**base, "NO_PROXY": "127.0.0.1,localhost", "PYTHONUNBUFFERED": "1", **extra}
 
     # -- steps ----------------------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Any, Final
 from fastapi import FastAPI
 
 from recall_sim.simulator.clock import VirtualClock
+from recall_sim.simulator.control_guard import ControlAccess, ControlGuard
 from recall_sim.simulator.recall import FakeRecall, RecallSettings
 from recall_sim.simulator.recall.api import API_PREFIX, mount_recall
 from recall_sim.simulator.zoom import FakeZoom, ZoomSettings
@@ -74,8 +75,11 @@ class Simulator:
         self.recall.reset()
 
 
-def build_app(sim: Simulator) -> FastAPI:
-    """The ASGI app serving ``sim``; run it with uvicorn or `serving.ThreadedServer`."""
+def build_app(sim: Simulator, *, control: ControlAccess | None = None) -> FastAPI:
+    """The ASGI app serving ``sim``; run it with uvicorn or `serving.ThreadedServer`.
+
+    ``control``: who may use ``/_sim/`` (default: loopback ``Host`` names, no token).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -90,6 +94,7 @@ def build_app(sim: Simulator) -> FastAPI:
         redoc_url=None,
         openapi_url=f"{CONTROL_PREFIX}/openapi.json",
     )
+    app.add_middleware(ControlGuard, access=control or ControlAccess())
     app.include_router(build_oauth_router(sim.zoom), prefix=ZOOM_PREFIX)
     app.include_router(build_api_router(sim.zoom), prefix=ZOOM_PREFIX)
     app.include_router(build_admin_router(sim.zoom), prefix=f"{CONTROL_PREFIX}/zoom")

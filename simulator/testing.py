@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from recall_sim.simulator.app import CONTROL_PREFIX, ZOOM_PREFIX, Simulator, build_app
 from recall_sim.simulator.clock import VirtualClock
+from recall_sim.simulator.control_guard import CONTROL_TOKEN_HEADER, ControlAccess
 from recall_sim.simulator.recall import FakeRecall
 from recall_sim.simulator.recall.api import API_PREFIX
 from recall_sim.simulator.serving import ThreadedServer
@@ -32,6 +33,7 @@ class RunningSimulator:
 
     simulator: Simulator
     url: str
+    control: ControlAccess = field(default_factory=ControlAccess)
 
     @property
     def zoom(self) -> FakeZoom:
@@ -64,6 +66,12 @@ class RunningSimulator:
     def control_url(self) -> str:
         return self.url + CONTROL_PREFIX
 
+    @property
+    def control_headers(self) -> dict[str, str]:
+        """What an HTTP client of `control_url` sends: the control token, when one is set."""
+        token = self.control.token
+        return {} if token is None else {CONTROL_TOKEN_HEADER: token}
+
     def reset(self) -> None:
         self.simulator.reset()
 
@@ -78,5 +86,6 @@ def running_simulator(
 ) -> Iterator[RunningSimulator]:
     """Serve a fresh simulator for the duration of the ``with`` block."""
     sim = Simulator.create(zoom_settings=zoom_settings, clock=clock)
-    with ThreadedServer(build_app(sim), host=host, port=port) as server:
-        yield RunningSimulator(simulator=sim, url=server.url)
+    control = ControlAccess.for_listener(host)
+    with ThreadedServer(build_app(sim, control=control), host=host, port=port) as server:
+        yield RunningSimulator(simulator=sim, url=server.url, control=control)

@@ -17,6 +17,11 @@ import uvicorn
 
 from recall_sim.simulator.app import API_PREFIX, CONTROL_PREFIX, ZOOM_PREFIX, Simulator, build_app
 from recall_sim.simulator.commands.arguments import bounded
+from recall_sim.simulator.control_guard import (
+    CONTROL_TOKEN_ENV,
+    CONTROL_TOKEN_HEADER,
+    ControlAccess,
+)
 from recall_sim.simulator.recall import DuplicatePolicy, RecallSettings
 from recall_sim.simulator.recall.settings import DEFAULT_POLL_INTERVAL
 from recall_sim.simulator.redaction import redact_token
@@ -174,7 +179,8 @@ def _add_recall_arguments(parser: argparse.ArgumentParser) -> None:
     recall.add_argument(
         "--journal-file",
         metavar="PATH",
-        help="write the journal of callback calls here (JSON Lines) at shutdown",
+        help="append each callback call to this file as it is made (JSON Lines, "
+        "flushed per call, never truncated)",
     )
 
 
@@ -251,7 +257,7 @@ def _base_url(sock: socket.socket) -> str:
     return f"http://{shown}:{port}"
 
 
-def banner(sim: Simulator, url: str) -> str:
+def banner(sim: Simulator, url: str, *, control: ControlAccess | None = None) -> str:
     """What ``serve`` prints at start: where everything is and how to onboard a user."""
     zoom = sim.zoom
     app, user = zoom.default_app, zoom.default_user
@@ -281,9 +287,21 @@ def banner(sim: Simulator, url: str) -> str:
         "(created on first use)",
         _recall_banner(sim, url),
         f"Test controls   {url}{CONTROL_PREFIX}/zoom   (API docs: {url}{CONTROL_PREFIX}/docs)\n"
+        f"  access        {_control_access_line(control or ControlAccess())}\n"
         f"  reset         POST {url}{CONTROL_PREFIX}/reset",
     ]
     return "\n\n".join(sections) + "\n"
+
+
+def _control_access_line(control: ControlAccess) -> str:
+    if control.token is None:
+        return "loopback Host names and same-origin JSON requests only"
+    if control.token_from_env:  # the user chose it: a fingerprint is enough to recognise it
+        shown = redact_token(control.token)
+        return f"header {CONTROL_TOKEN_HEADER}: {shown}   (from {CONTROL_TOKEN_ENV})"
+    return (
+        f"header {CONTROL_TOKEN_HEADER}: {control.token}   (set {CONTROL_TOKEN_ENV} to choose it)"
+    )
 
 
 def _recall_banner(sim: Simulator, url: str) -> str:
@@ -329,11 +347,19 @@ def serve(settings: ServeSettings, *, out: TextIO | None = None) -> int:
         )
         return 2
     url = _base_url(sock)
-    if settings.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"warning: listening on {settings.host}; the fakes have no real security", file=out)
-    print(banner(sim, url), file=out, flush=True)
+    control = ControlAccess.for_listener(settings.host)
+    if not control.loopback_only:
+        print(
+            f"warning: listening on {settings.host}; the fakes have no real security "
+            f"(the controls under {CONTROL_PREFIX}/ require the control token)",
+            file=out,
+        )
+    print(banner(sim, url, control=control), file=out, flush=True)
     config = uvicorn.Config(
-        build_app(sim), log_level=settings.log_level, access_log=False, lifespan="on"
+        build_app(sim, control=control),
+        log_level=settings.log_level,
+        access_log=False,
+        lifespan="on",
     )
     try:
         with sock:

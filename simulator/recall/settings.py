@@ -14,9 +14,18 @@ from typing import Any
 from recall_sim.simulator.redaction import redact_token
 from recall_sim.simulator.signing import check_signing_secret
 
-__all__ = ["DEFAULT_POLL_INTERVAL", "DuplicatePolicy", "RecallSettings", "new_api_key"]
+__all__ = [
+    "DEFAULT_POLL_INTERVAL",
+    "FIXED_AT_START",
+    "DuplicatePolicy",
+    "RecallSettings",
+    "new_api_key",
+]
 
 DEFAULT_POLL_INTERVAL = 60.0
+# Settings that name credentials or files: chosen when the server starts, never changed
+# over HTTP (a control request could otherwise lock the user out or aim a write anywhere).
+FIXED_AT_START = frozenset({"api_key", "journal_path"})
 
 
 def new_api_key() -> str:
@@ -65,7 +74,8 @@ class RecallSettings:
     by default so test suites are not throttled.
     ``page_size``: results per page of list endpoints.
     ``max_body_bytes``: larger request bodies get 413 (Django's default upload cap).
-    ``journal_path``: where the call journal is written (JSON Lines) at shutdown.
+    ``journal_path``: a JSON Lines file each call is appended to as it is made (one
+    flushed line per call); opened at start, never truncated, untouched by a reset.
     ``journal_size``: how many calls the journal keeps (oldest dropped first).
     """
 

@@ -33,5 +33,7 @@ def zoom(clock: VirtualClock) -> FakeZoom:
 @pytest.fixture
 def client(zoom: FakeZoom) -> Iterator[TestClient]:
     """The whole simulator app in-process (no sockets), around ``zoom``."""
-    with TestClient(build_app(Simulator(clock=zoom.clock, zoom=zoom))) as test_client:
+    # A loopback base URL: the control guard refuses TestClient's default Host, "testserver".
+    app = build_app(Simulator(clock=zoom.clock, zoom=zoom))
+    with TestClient(app, base_url="http://127.0.0.1") as test_client:
         yield test_client

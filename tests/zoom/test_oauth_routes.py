@@ -99,7 +99,7 @@ def test_token_success_body_and_headers(client: TestClient) -> None:
     }
     assert body["token_type"] == "bearer"
     assert body["expires_in"] == 3599
-    assert body["api_url"] == "http://testserver/zoom"
+    assert body["api_url"] == "http://127.0.0.1/zoom"
     assert "user:read:zak" in body["scope"].split()
     assert response.headers["cache-control"] == "no-store"
     claims = decode_zoom_token(body["access_token"]).claims

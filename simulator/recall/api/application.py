@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from recall_sim.simulator.control_guard import ControlAccess, ControlGuard
 from recall_sim.simulator.recall.api.apps import apps_router
 from recall_sim.simulator.recall.api.auth import Guard
 from recall_sim.simulator.recall.api.control import control_router
@@ -86,8 +87,11 @@ def mount_recall(app: FastAPI, fake: FakeRecall) -> None:
     app.mount(CONTROL_PREFIX, build_control_api(fake))
 
 
-def build_recall_app(fake: FakeRecall) -> FastAPI:
-    """A server with only the fake Recall, its poller running for the server's lifetime."""
+def build_recall_app(fake: FakeRecall, *, control: ControlAccess | None = None) -> FastAPI:
+    """A server with only the fake Recall, its poller running for the server's lifetime.
+
+    ``control``: who may use ``/_sim/recall`` (default: loopback ``Host`` names, no token).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -95,5 +99,6 @@ def build_recall_app(fake: FakeRecall) -> FastAPI:
             yield
 
     app = FastAPI(title="recall-sim (fake Recall)", lifespan=lifespan)
+    app.add_middleware(ControlGuard, access=control or ControlAccess())
     mount_recall(app, fake)
     return app

@@ -1,8 +1,9 @@
 """The fake Recall's control API under ``/_sim/recall/``: reset, polls, the journal, settings.
 
-Unauthenticated, like the rest of ``/_sim/``: it is for the test harness on the
-same machine (``recall-sim serve`` binds 127.0.0.1 by default). Secrets in the
-settings are shown as fingerprints only.
+Guarded like the rest of ``/_sim/`` (`recall_sim.simulator.control_guard`): loopback
+``Host`` names and same-origin JSON requests only, or the control token beyond
+loopback. Secrets in the settings are shown as fingerprints only, and the settings
+that name credentials or files are fixed at start.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from recall_sim.simulator.recall.api.errors import ApiError
 from recall_sim.simulator.recall.fake import FakeRecall
 from recall_sim.simulator.recall.journal import CallPurpose
 from recall_sim.simulator.recall.models import iso_timestamp
+from recall_sim.simulator.recall.settings import FIXED_AT_START
 
 __all__ = ["control_router"]
 
@@ -112,6 +114,13 @@ def control_router(fake: FakeRecall) -> APIRouter:
     async def update_settings(request: Request) -> dict[str, Any]:
         """Change settings with a JSON object, e.g. ``{"unhealthy_after": 2}``."""
         changes = await read_data(request, max_bytes=65536)
+        fixed = sorted(FIXED_AT_START & set(changes))
+        if fixed:
+            raise ApiError.detail(
+                400,
+                f"{', '.join(fixed)} cannot change while the server runs: "
+                "set it when starting recall-sim serve",
+            )
         try:
             return fake.configure(**changes).public_view()
         except (ValueError, TypeError) as exc:
