@@ -8,8 +8,9 @@ Fixtures:
 
 - ``recall_sim``: the simulator (fake Zoom, later fake Recall) served on 127.0.0.1
   at a free port, reset before each test; a `recall_sim.simulator.testing.RunningSimulator`
-  with ``.url``, ``.zoom_oauth_base``, ``.zoom_api_base``, ``.zoom``, ``.clock``
-  and ``.reset()``.
+  with ``.url``, ``.zoom_oauth_base``, ``.zoom_api_base``, ``.zoom``, ``.recall``,
+  ``.clock``, ``.control_url``, ``.control_headers`` (the control token, when
+  ``RECALL_SIM_CONTROL_TOKEN`` is set) and ``.reset()``.
 - ``recall_sim_server``: the same server without the reset (session-scoped).
 """
 
