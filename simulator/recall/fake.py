@@ -10,7 +10,6 @@ the coroutine on the server's event loop when the fake is being served.
 from __future__ import annotations
 
 import asyncio
-import logging
 import threading
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Sequence
@@ -27,7 +26,12 @@ from recall_sim.simulator.recall.credentials import (
     CredentialLifecycle,
 )
 from recall_sim.simulator.recall.errors import NotFound
-from recall_sim.simulator.recall.journal import CallJournal, CallPurpose, CallRecord
+from recall_sim.simulator.recall.journal import (
+    CallJournal,
+    CallPurpose,
+    CallRecord,
+    JournalFile,
+)
 from recall_sim.simulator.recall.models import (
     AppKind,
     AppLog,
@@ -53,7 +57,6 @@ from recall_sim.simulator.recall.store import MEMORY, RecallStore
 __all__ = ["FakeRecall"]
 
 T = TypeVar("T")
-_log = logging.getLogger("recall_sim.recall")
 # Customer-managed OAuth never uses the app's secrets, so Recall accepts placeholders.
 DUMMY_SECRET = "dummy"  # noqa: S105 - a documented placeholder, not a credential
 IdLike = uuid.UUID | str
@@ -86,8 +89,16 @@ class FakeRecall:
         self._settings = settings or RecallSettings()
         self._settings_lock = threading.Lock()
         self.clock = clock
-        self.store = RecallStore(MEMORY if state_path is None else state_path)
-        self.journal = CallJournal(size=self._settings.journal_size)
+        # Opened first, so a path that cannot be written stops the start with one line.
+        path = self._settings.journal_path
+        self.journal = CallJournal(
+            size=self._settings.journal_size, file=JournalFile(path) if path else None
+        )
+        try:
+            self.store = RecallStore(MEMORY if state_path is None else state_path)
+        except BaseException:
+            self.journal.close()
+            raise
         self.rate_limiter = RateLimiter()
         caller = CallbackCaller(
             clock=clock, journal=self.journal, settings=lambda: self._settings, network=network
@@ -110,9 +121,17 @@ class FakeRecall:
         return self._settings
 
     def configure(self, **changes: Any) -> RecallSettings:
-        """Change settings (ValueError names a bad one); the poller picks up a new interval."""
+        """Change settings (ValueError names a bad one); the poller picks up a new interval.
+
+        A new ``journal_path`` is opened before anything changes (OSError when it
+        cannot be); later calls are appended there, earlier ones stay in the old file.
+        """
         with self._settings_lock:
-            self._settings = self._settings.updated(changes)
+            updated = self._settings.updated(changes)
+            path = updated.journal_path
+            if path != self._settings.journal_path:
+                self.journal.use_file(JournalFile(path) if path else None)
+            self._settings = updated
             self.journal.resize(self._settings.journal_size)
         if "poll_interval" in changes:
             self._poller.reschedule()
@@ -319,17 +338,9 @@ class FakeRecall:
         self._poller.start()
 
     async def aclose(self) -> None:
-        """Stop polling and write the journal to ``journal_path`` when one is set."""
+        """Stop polling (the journal file needs nothing: every call's line is already in it)."""
         await self._poller.stop()
         self._loop = None
-        path = self._settings.journal_path
-        if path:
-            try:
-                count = self.journal.write_jsonl(path)
-            except OSError as exc:  # shutting down: say so, but let the server stop
-                _log.error("could not write the call journal to %s: %s", path, exc)
-            else:
-                _log.info("wrote %d journal calls to %s", count, path)
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[FakeRecall]:
@@ -341,8 +352,9 @@ class FakeRecall:
             await self.aclose()
 
     def close(self) -> None:
-        """Release the state file."""
+        """Release the state file and the journal file."""
         self.store.close()
+        self.journal.close()
 
     def _blocking(self, coroutine: Coroutine[Any, Any, T], name: str) -> T:
         loop = self._loop

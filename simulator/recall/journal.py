@@ -3,6 +3,12 @@
 Records are redacted when made: the URL with its secrets masked, the token only as
 its first 8 and last 4 characters plus a fingerprint (SPEC §5), so the journal can
 be printed, served and written to a file without leaking anything.
+
+With a `JournalFile`, each record is also appended to a JSON Lines file the moment
+it is made, one flushed line per call, so a CI job that kills the server (even with
+SIGKILL) still has every call it saw answered. The file is opened for appending and
+never truncated: a restart on the same path, a reset and a cleared journal all
+continue after the lines already there.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import json
+import logging
 import threading
 import uuid
 from dataclasses import dataclass
@@ -18,11 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from recall_sim.simulator.judge import Judgement
-from recall_sim.simulator.recall.models import iso_timestamp
 from recall_sim.simulator.redaction import mask_url, redact_text, redact_token
 from recall_sim.simulator.rules import Outcome
+from recall_sim.simulator.timestamps import iso_timestamp
 
-__all__ = ["CallJournal", "CallPurpose", "CallRecord"]
+__all__ = ["CallJournal", "CallPurpose", "CallRecord", "JournalFile"]
+
+_log = logging.getLogger("recall_sim.recall")
 
 
 class CallPurpose(StrEnum):
@@ -90,13 +99,79 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-class CallJournal:
-    """A bounded, thread-safe, append-only list of `CallRecord` with filtered reads."""
+def _micros(instant: float) -> int:
+    return round(instant * 1_000_000)
 
-    def __init__(self, *, size: int = 10_000) -> None:
+
+class JournalFile:
+    """A JSON Lines file the journal appends to: one line per call, flushed as written.
+
+    Opening raises OSError with one line naming the path and the reason, so a path
+    that cannot be written fails the start, not the first call. Flushing each line
+    hands it to the OS, which keeps it when the process is killed; a buffered file
+    with one flush per line costs one small write per call, nothing a poll round notices.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # "a", never "w": earlier runs' lines stay, and every write lands at the end.
+            self._out = self.path.open("a", encoding="utf-8")
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise OSError(f"cannot open the journal file {path}: {reason}") from None
+        self._failing = False
+
+    def write(self, record: CallRecord) -> None:
+        """Append ``record`` as one line; a failed write is logged, never raised into a call."""
+        if self._out.closed:
+            return
+        try:
+            self._out.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
+            self._out.flush()
+        except OSError as exc:
+            # A full disk must not fail the callback calls themselves; say it once per outage.
+            if not self._failing:
+                _log.error("could not append to the journal file %s: %s", self.path, exc)
+            self._failing = True
+        else:
+            self._failing = False
+
+    def close(self) -> None:
+        try:
+            self._out.close()
+        except OSError as exc:  # the last flush failed; the lines before it are in the file
+            _log.error("could not close the journal file %s: %s", self.path, exc)
+
+
+class CallJournal:
+    """A bounded, thread-safe, append-only list of `CallRecord` with filtered reads.
+
+    ``file``: where each record is also appended as it is made (see `JournalFile`).
+    The file keeps every call ever made; `resize` and `clear` change only memory.
+    """
+
+    def __init__(self, *, size: int = 10_000, file: JournalFile | None = None) -> None:
         self._lock = threading.Lock()
         self._records: collections.deque[CallRecord] = collections.deque(maxlen=size)
         self._seq = 0
+        self._file = file
+
+    @property
+    def file(self) -> JournalFile | None:
+        return self._file
+
+    def use_file(self, file: JournalFile | None) -> None:
+        """Append from now on to ``file`` (or to none), closing the previous one."""
+        with self._lock:
+            previous, self._file = self._file, file
+        if previous is not None and previous is not file:
+            previous.close()
+
+    def close(self) -> None:
+        """Close the file; the records in memory stay readable."""
+        self.use_file(None)
 
     def resize(self, size: int) -> None:
         with self._lock:
@@ -138,10 +213,18 @@ class CallJournal:
                 signed=signed,
             )
             self._records.append(record)
+            # Under the lock, so the file's lines are in ``seq`` order. A create call is
+            # written before the credential it produces exists: its line names the app,
+            # and only the in-memory record is linked to the credential afterwards.
+            if self._file is not None:
+                self._file.write(record)
             return record
 
     def link(self, seq: int, credential: uuid.UUID) -> None:
-        """Name the credential a create call produced, so filtering by it finds that call."""
+        """Name the credential a create call produced, so filtering by it finds that call.
+
+        In memory only: the file's line was written when the call was made.
+        """
         with self._lock:
             for index, record in enumerate(self._records):
                 if record.seq == seq:
@@ -171,7 +254,9 @@ class CallJournal:
             and (purpose is None or r.purpose == purpose)
             and (rule is None or rule in r.failed_rules)
             and (since_seq is None or r.seq > since_seq)
-            and (since_time is None or r.at >= since_time)
+            # In whole microseconds, as ``at`` is shown: a record's own timestamp,
+            # passed back as ``since``, must find it even when rounding moved it up.
+            and (since_time is None or _micros(r.at) >= _micros(since_time))
         ]
         return selected if limit is None else selected[-limit:] if limit > 0 else []
 
@@ -181,16 +266,7 @@ class CallJournal:
             return self._seq
 
     def clear(self) -> None:
+        """Forget the records in memory and restart ``seq`` at 1; the file keeps its lines."""
         with self._lock:
             self._records.clear()
             self._seq = 0
-
-    def write_jsonl(self, path: str | Path) -> int:
-        """Write every record as one JSON object per line; return how many were written."""
-        records = self.records()
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with target.open("w", encoding="utf-8") as out:
-            for record in records:
-                out.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
-        return len(records)

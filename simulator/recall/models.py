@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+
+# Re-exported: the format is shared with both journals, so it lives with the values.
+from recall_sim.simulator.timestamps import iso_timestamp
 
 __all__ = [
     "AppKind",
@@ -36,19 +38,6 @@ class MeetingSyncStatus(StrEnum):
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
     FAILED = "failed"
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def iso_timestamp(instant: float) -> str:
-    """Recall's timestamp format: ISO-8601 in UTC with microseconds and ``Z``.
-
-    Rounded to the microsecond exactly as the store rounds, so a timestamp read back
-    from an answer and used as a ``created_at_after`` filter matches its own record.
-    """
-    moment = _EPOCH + timedelta(microseconds=round(instant * 1_000_000))
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def to_microseconds(instant: float) -> float:

@@ -8,6 +8,7 @@ being killed (only an OS crash could lose the last commits).
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 import uuid
@@ -79,6 +80,37 @@ CREATE INDEX IF NOT EXISTS app_logs_by_app ON app_logs (oauth_app);
 _TABLES = ("app_logs", "credential_logs", "credentials", "apps")
 
 T = TypeVar("T")
+
+_SchemaObjects = dict[tuple[str, str], tuple[str, ...]]
+
+
+def _schema_objects(db: sqlite3.Connection) -> _SchemaObjects:
+    """(type, name) -> columns of each table, index, view and trigger in ``db``.
+
+    SQLite's own objects (``sqlite_sequence``, automatic indexes) are left out: they
+    come and go with ours. Reads only.
+    """
+    rows = db.execute(
+        "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+    ).fetchall()
+    objects: _SchemaObjects = {}
+    for kind, name in rows:
+        pragma = "pragma_index_info" if kind == "index" else "pragma_table_info"
+        sql = f"SELECT name FROM {pragma}(?)"  # noqa: S608 - one of two constant names
+        columns = db.execute(sql, (name,)).fetchall()
+        objects[(kind, name)] = tuple(str(column) for (column,) in columns)
+    return objects
+
+
+@functools.cache
+def _expected_schema() -> _SchemaObjects:
+    """What `_SCHEMA` creates, read back from a scratch database so it cannot drift."""
+    scratch = sqlite3.connect(MEMORY)
+    try:
+        scratch.executescript(_SCHEMA)
+        return _schema_objects(scratch)
+    finally:
+        scratch.close()
 
 
 def _us(instant: float | None) -> int | None:
@@ -162,20 +194,53 @@ class RecallStore:
         self.path = str(path)
         self._lock = threading.RLock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        try:
+            # Read-only until the file is known to be ours (or empty): a wrong --state
+            # path must be refused without a byte of it changed, WAL mode included.
+            self._check_schema()
+        except BaseException:
+            self._db.close()
+            raise
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA foreign_keys = ON")
         if self.path != MEMORY:
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._db.execute("PRAGMA busy_timeout = 5000")
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        self._db.executescript(_SCHEMA)
+        self._db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+
+    def _check_schema(self) -> None:
+        """Raise RuntimeError, naming the file and why, unless it is empty or recall-sim's.
+
+        Ours means: a schema version this recall-sim writes, and only objects `_SCHEMA`
+        creates, with its columns (a subset, as a start interrupted mid-schema leaves).
+        """
+        try:
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            found = _schema_objects(self._db)
+        except sqlite3.DatabaseError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_NOTADB:
+                raise  # locked, unreadable...: SQLite's own words say it best
+            raise RuntimeError(f"state file {self.path} is not a SQLite database") from None
         if version not in (0, _SCHEMA_VERSION):
             raise RuntimeError(
                 f"state file {self.path} has schema version {version}; "
                 f"this recall-sim writes version {_SCHEMA_VERSION}: use a new --state path"
             )
-        self._db.executescript(_SCHEMA)
-        self._db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+        expected = _expected_schema()
+        strangers = sorted(
+            f"{kind} {name!r}" + (" with other columns" if (kind, name) in expected else "")
+            for (kind, name), columns in found.items()
+            if expected.get((kind, name)) != columns
+        )
+        if strangers:
+            more = len(strangers) - 3
+            named = ", ".join(strangers[:3]) + (f" and {more} more" if more > 0 else "")
+            raise RuntimeError(
+                f"state file {self.path} is not a recall-sim state file (it has {named}); "
+                "nothing was written to it: use a new --state path"
+            )
 
     @property
     def persistent(self) -> bool:

@@ -1,7 +1,9 @@
 """What happened at the fake's OAuth endpoints, so tests can assert on a callback's behaviour.
 
 Tokens and codes are redacted on the way in (first 8 and last 4 characters plus a
-fingerprint, SPEC §5), so no journal reader can ever see a whole one.
+fingerprint, SPEC §5), so no journal reader can ever see a whole one. Times are shown
+as the fake Recall's journal shows them (`recall_sim.simulator.timestamps`), on the
+simulation clock.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from recall_sim.simulator.clock import Clock
 from recall_sim.simulator.redaction import redact_text, redact_token
+from recall_sim.simulator.timestamps import iso_timestamp
 
 __all__ = ["EventKind", "Journal", "JournalEvent", "Outcome"]
 
@@ -42,7 +45,11 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class JournalEvent:
-    """One event; token fields hold redacted forms, never whole tokens."""
+    """One event; token fields hold redacted forms, never whole tokens.
+
+    ``at`` is Unix seconds here and ISO-8601 with ``Z`` in `to_json`, like every
+    time the simulator shows.
+    """
 
     seq: int
     at: float
@@ -62,6 +69,7 @@ class JournalEvent:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        data["at"] = iso_timestamp(self.at)
         data["kind"] = self.kind.value
         data["outcome"] = self.outcome.value
         return data

@@ -70,7 +70,7 @@ def test_journal_filters(
     assert calls() == []
 
 
-def test_journal_is_written_to_a_file_at_shutdown(
+def test_journal_file_has_every_call_of_a_run(
     tmp_path: Path, callbacks: Callbacks, callback_url: Callable[[str], str]
 ) -> None:
     import asyncio

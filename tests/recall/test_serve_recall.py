@@ -1,4 +1,4 @@
-"""``recall-sim serve``'s fake Recall options, its banner, and the journal file at shutdown."""
+"""``recall-sim serve``'s fake Recall options, its banner, and the journal file."""
 
 from __future__ import annotations
 

@@ -57,6 +57,62 @@ def test_a_state_file_from_another_schema_is_refused(tmp_path: Path) -> None:
         FakeRecall(state_path=path)
 
 
+def _unrelated_database(path: Path, *tables: str) -> bytes:
+    """Another program's SQLite file with ``tables`` (and rows); returns its bytes."""
+    with sqlite3.connect(path) as db:
+        for table in tables:
+            db.execute(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT)")
+            db.execute(f"INSERT INTO {table} (name) VALUES ('kept')")  # noqa: S608
+    db.close()
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("tables", "named"),
+    [
+        (("users", "orders"), "table 'orders', table 'users'"),
+        # A name recall-sim uses, with other columns: still not a state file.
+        (("credentials",), "table 'credentials' with other columns"),
+    ],
+)
+def test_serve_refuses_an_unrelated_database_without_writing_to_it(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tables: tuple[str, ...],
+    named: str,
+) -> None:
+    from recall_sim.simulator.commands import serve as serve_command
+
+    def no_listening(host: str, port: int) -> None:
+        raise AssertionError("serve went on to listen on an unrelated --state file")
+
+    monkeypatch.setattr(serve_command, "_listen", no_listening)
+    path = tmp_path / "app.db"
+    before = _unrelated_database(path, *tables)
+    assert serve_command.serve(serve_command.ServeSettings(port=0, state_path=str(path))) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"recall-sim serve: cannot start the fake Recall (--state {path}): ")
+    assert f"state file {path} is not a recall-sim state file (it has {named})" in line
+    assert path.read_bytes() == before  # no tables, no WAL switch, nothing
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.db"]
+
+
+def test_a_file_that_is_not_sqlite_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("not a database\n" * 100)
+    with pytest.raises(RuntimeError, match=f"^state file {path} is not a SQLite database$"):
+        FakeRecall(state_path=path)
+    assert path.read_text() == "not a database\n" * 100
+
+
+def test_an_empty_file_becomes_a_state_file(tmp_path: Path) -> None:
+    path = tmp_path / "new.sqlite3"
+    path.touch()
+    FakeRecall(state_path=path).close()
+    FakeRecall(state_path=path).close()  # and is recognised as one when reopened
+
+
 @contextmanager
 def _serve(state: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """``recall-sim serve --state`` on a free port; yields the process and its base URL."""

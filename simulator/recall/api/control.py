@@ -9,7 +9,6 @@ that name credentials or files are fixed at start.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -21,6 +20,7 @@ from recall_sim.simulator.recall.fake import FakeRecall
 from recall_sim.simulator.recall.journal import CallPurpose
 from recall_sim.simulator.recall.models import iso_timestamp
 from recall_sim.simulator.recall.settings import FIXED_AT_START
+from recall_sim.simulator.timestamps import parse_iso_timestamp
 
 __all__ = ["control_router"]
 
@@ -32,12 +32,11 @@ def _since(value: str) -> tuple[int | None, float | None]:
     if value.isdigit():
         return int(value), None
     try:
-        moment = datetime.fromisoformat(value)
+        return None, parse_iso_timestamp(value)  # the journal's own ``at`` format, and others
     except ValueError:
         raise ApiError.detail(
             400, f"since must be a sequence number or an ISO-8601 time, got {value[:60]!r}"
         ) from None
-    return None, (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def control_router(fake: FakeRecall) -> APIRouter:
