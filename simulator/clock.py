@@ -6,7 +6,11 @@ import threading
 import time
 from typing import Protocol
 
-__all__ = ["SYSTEM_CLOCK", "Clock", "SystemClock", "VirtualClock"]
+__all__ = ["LATEST_INSTANT", "SYSTEM_CLOCK", "Clock", "SystemClock", "VirtualClock"]
+
+# 9999-12-31T23:59:59Z: the last instant an ISO-8601 timestamp (every journal's ``at``,
+# every API's ``created_at``) can show, so the virtual clock never goes past it.
+LATEST_INSTANT = 253_402_300_799.0
 
 
 class Clock(Protocol):
@@ -51,16 +55,24 @@ class VirtualClock:
         return self.now() - time.time()
 
     def advance(self, seconds: float) -> float:
-        """Move time forward (or back, if negative) and return the new now."""
+        """Move time forward (or back, if negative) and return the new now.
+
+        Raises ValueError, moving nothing, when the result would leave 1970..9999.
+        """
         with self._lock:
             if self._frozen_at is not None:
-                self._frozen_at += seconds
+                self._frozen_at = _in_range(self._frozen_at + seconds)
                 return self._frozen_at
+            _in_range(time.time() + self._offset + seconds)
             self._offset += seconds
             return time.time() + self._offset
 
     def set(self, instant: float) -> None:
-        """Jump to an absolute Unix time, keeping the running/frozen state."""
+        """Jump to an absolute Unix time, keeping the running/frozen state.
+
+        Raises ValueError, moving nothing, when ``instant`` is outside 1970..9999.
+        """
+        _in_range(instant)
         with self._lock:
             if self._frozen_at is not None:
                 self._frozen_at = instant
@@ -83,3 +95,12 @@ class VirtualClock:
         with self._lock:
             self._offset = 0.0
             self._frozen_at = None
+
+
+def _in_range(instant: float) -> float:
+    if not 0.0 <= instant <= LATEST_INSTANT:
+        raise ValueError(
+            f"the clock would move to Unix time {instant:.0f}, outside 1970-01-01..9999-12-31 "
+            f"(0..{LATEST_INSTANT:.0f})"
+        )
+    return instant

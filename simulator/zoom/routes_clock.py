@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import Callable
+
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
 from recall_sim.simulator.clock import VirtualClock
@@ -30,15 +32,20 @@ def build_clock_router(clock: VirtualClock) -> APIRouter:
     def read() -> dict[str, float]:
         return state()
 
+    def moved(move: Callable[[], object]) -> dict[str, float]:
+        try:
+            move()
+        except ValueError as exc:  # out of the range every timestamp can show
+            raise HTTPException(400, str(exc)) from None
+        return state()
+
     @router.post("/advance")
     def advance(body: _Advance) -> dict[str, float]:
-        clock.advance(body.seconds)
-        return state()
+        return moved(lambda: clock.advance(body.seconds))
 
     @router.post("/set")
     def set_time(body: _SetTime) -> dict[str, float]:
-        clock.set(body.now)
-        return state()
+        return moved(lambda: clock.set(body.now))
 
     @router.post("/freeze")
     def freeze() -> dict[str, float]:

@@ -170,6 +170,17 @@ def test_serve_refuses_a_journal_path_it_cannot_open_in_one_line(
     assert f"cannot open the journal file {tmp_path}: Is a directory" in line
 
 
+def test_a_bad_journal_path_beside_a_good_state_file_is_not_blamed_on_the_state(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(serve_command, "_listen", lambda host, port: None)
+    state = str(tmp_path / "state.db")
+    assert serve(ServeSettings(port=0, state_path=state, journal_path=str(tmp_path))) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert "--state" not in line
+    assert f"cannot open the journal file {tmp_path}" in line
+
+
 def test_a_sigkilled_serve_leaves_a_line_for_every_answered_call(
     tmp_path: Path, callbacks: Callbacks, callback_url: Callable[[str], str]
 ) -> None:
