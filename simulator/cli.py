@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import sys
 from collections.abc import Sequence
 
@@ -50,12 +51,21 @@ def _parser_for(argv: list[str]) -> argparse.ArgumentParser:
             "and check access-token callbacks."
         ),
     )
+    parser.add_argument("--version", action="version", version=f"recall-sim {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module_name, help_text) in COMMANDS.items():
         command_parser = sub.add_parser(name, help=help_text, description=help_text)
         if name == requested:
             importlib.import_module(module_name).add_arguments(command_parser)
     return parser
+
+
+def _version() -> str:
+    # The installed distribution's version, so it can never disagree with pip's.
+    try:
+        return importlib.metadata.version("recall-sim")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,8 +22,9 @@ def diagnosis_text(judgement: Judgement, *, show_secrets: bool = False) -> str:
     obs = judgement.observation
     lines = [f"recall-sim probe  GET {mask_url(obs.url, show=show_secrets)}", ""]
     lines += _answer_lines(obs, show_secrets)
-    lines += ["", f"Timeline (Recall's budget: {obs.deadline:g} s)"]
-    lines += _timeline_lines(obs)
+    waited = "" if obs.deadline == judgement.budget else f"; waited up to {obs.deadline:g} s"
+    lines += ["", f"Timeline (Recall's budget: {judgement.budget:g} s{waited})"]
+    lines += _timeline_lines(obs, judgement.budget)
     lines += ["", *_token_lines(judgement, show_secrets)]
     lines += ["", *_skew_lines(obs)]
     lines += ["", "Rules"]
@@ -61,13 +63,26 @@ def _answer_lines(obs: Observation, show_secrets: bool) -> list[str]:
     if obs.error is not None:
         lines.append(f"  incomplete ({obs.error.kind.value}): {obs.error.message}")
     body = redact_text(obs.body.decode("utf-8", "replace"), show=show_secrets)
-    lines.append(f"  body: {body[:200]!r}")
+    lines.append(f"  body: {_printable(body[:200]) if body else '(empty)'}")
     return lines
 
 
-def _timeline_lines(obs: Observation) -> list[str]:
+def _printable(text: str) -> str:
+    """Text with every character a terminal would not print as itself (controls, a byte
+    order mark, zero-width spaces) shown as its escape, and nothing else changed."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
+def _claim_text(value: object) -> str:
+    # A claim as the token's JSON has it (a list is ["a"], not Python's ['a']).
+    return _printable(value if isinstance(value, str) else json.dumps(value))
+
+
+def _timeline_lines(obs: Observation, budget: float) -> list[str]:
+    scale = max(obs.deadline, budget)  # a longer wait shows how far past the budget it went
+
     def bar(at: float) -> str:
-        filled = min(_BAR, round(at / obs.deadline * _BAR))
+        filled = min(_BAR, round(at / scale * _BAR))
         return "|" + "#" * filled + " " * (_BAR - filled) + "|"
 
     t = obs.timings
@@ -80,8 +95,10 @@ def _timeline_lines(obs: Observation) -> list[str]:
             lines.append(f"  {label:<10} {at:7.3f} s {bar(at)}")
     if obs.error is not None and obs.error.kind.is_deadline:
         lines.append(f"  cut at {t.total:.3f} s: {obs.error.message}")
+    elif obs.status is not None and t.total < budget:
+        lines.append(f"  {budget - t.total:.3f} s to spare")
     elif obs.status is not None:
-        lines.append(f"  {obs.deadline - t.total:.3f} s to spare")
+        lines.append(f"  {t.total - budget:.3f} s over Recall's budget: Recall gave up before this")
     return lines
 
 
@@ -93,17 +110,19 @@ def _token_lines(judgement: Judgement, show_secrets: bool) -> list[str]:
     if claims is None:
         return [*lines, "  not a decodable JWT (see contract.jwt-access-token)"]
     shown = {k: claims.claims.get(k) for k in ("iss", "uid", "aid", "type", "aud")}
-    lines += [f"  {k:<4} {v!r}" for k, v in shown.items() if v is not None]
+    lines += [f"  {k:<4} {_claim_text(v)}" for k, v in shown.items() if v is not None]
     for name in ("iat", "exp"):
         value = claims.claims.get(name)
         if isinstance(value, int | float):
             lines.append(f"  {name:<4} {value} ({_iso(value)})")
     if judgement.remaining is not None:
         left = judgement.remaining
-        state = "OK" if left >= MIN_VALIDITY else "TOO SOON"
-        lines.append(
-            f"  validity {left:.0f} s left; Recall's floor is {MIN_VALIDITY:.0f} s -> {state}"
-        )
+        floor = f"Recall's floor is {MIN_VALIDITY:.0f} s"
+        if left <= 0:
+            lines.append(f"  validity expired {-left:.0f} s ago; {floor} -> EXPIRED")
+        else:
+            state = "OK" if left >= MIN_VALIDITY else "TOO SOON"
+            lines.append(f"  validity {left:.0f} s left; {floor} -> {state}")
     return lines
 
 
@@ -135,6 +154,7 @@ def diagnosis_json(judgement: Judgement, *, show_secrets: bool = False) -> dict[
         "url": mask_url(obs.url, show=show_secrets),
         "started_at": _iso(obs.started_at),
         "deadline_s": obs.deadline,
+        "budget_s": judgement.budget,
         "status": obs.status,
         "headers": mask_headers(dict(obs.headers), show=show_secrets),
         "body": redact_text(body, show=show_secrets),

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+import string
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,16 +30,29 @@ __all__ = [
     "ANSWER_RULES",
     "DEADLINE_WARN",
     "MIN_VALIDITY",
+    "RECALL_BUDGET",
     "VALIDITY_WARN",
     "Judgement",
     "judge",
 ]
 
+# Recall's rule (SPEC 1.2). How long a prober waits is its own business (a longer wait
+# shows how late a slow answer is); the grade is always against this budget.
+RECALL_BUDGET = 5.0
 DEADLINE_WARN = 2.5
 MIN_VALIDITY = 120.0
 VALIDITY_WARN = 150.0
 _EVIDENCE_BODY_CHARS = 300
-_WHITESPACE = re.compile(r"\s")
+# SPEC 1.9: surrounding ASCII whitespace is trimmed with a warning. Anything else around or
+# in the token (a byte order mark, a zero-width space, a no-break space) is no whitespace to
+# a trimming HTTP client and ends up inside the token, so it fails, named.
+_ASCII_WHITESPACE = string.whitespace
+# What a JWT can hold: base64url segments separated by dots.
+_TOKEN_CHARACTERS = re.compile(r"[A-Za-z0-9_.-]*")
+# Unicode categories that print as nothing: control, format (zero-width, byte order mark),
+# separators other than the ASCII space, surrogates, private use, unassigned.
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"})
+_CONTROL_NAMES = {"\t": "TAB", "\n": "LINE FEED", "\r": "CARRIAGE RETURN", "\x00": "NUL"}
 
 ANSWER_RULES = (
     "contract.status-2xx",
@@ -64,6 +79,7 @@ class Judgement:
     claims: ZoomClaims | None = None
     remaining: float | None = None
     evidence: Mapping[str, Any] = field(default_factory=dict)
+    budget: float = RECALL_BUDGET  # the seconds the answer was graded against
 
     @property
     def failures(self) -> tuple[Verdict, ...]:
@@ -84,9 +100,15 @@ def judge(
     client_id: str | None = None,
     expected_user_id: str | None = None,
     clock: Clock = SYSTEM_CLOCK,
+    budget: float = RECALL_BUDGET,
 ) -> Judgement:
-    """Grade ``observation`` against ``ANSWER_RULES``; never raises for anything in the answer."""
-    grader = _Grader(observation, client_id, expected_user_id, clock)
+    """Grade ``observation`` against ``ANSWER_RULES``; never raises for anything in the answer.
+
+    ``budget`` is the time the whole answer must arrive within: Recall's 5 s, whatever
+    ``observation.deadline`` (how long the prober waited) was. Only a simulated Recall
+    with another budget passes its own.
+    """
+    grader = _Grader(observation, client_id, expected_user_id, clock, budget)
     verdicts = tuple(step() for step in grader.steps())
     return Judgement(
         observation=observation,
@@ -95,6 +117,7 @@ def judge(
         claims=grader.claims,
         remaining=grader.remaining,
         evidence=grader.evidence,
+        budget=budget,
     )
 
 
@@ -107,8 +130,10 @@ class _Grader:
         client_id: str | None,
         expected_user_id: str | None,
         clock: Clock,
+        budget: float,
     ) -> None:
         self.obs = obs
+        self.budget = budget
         self.client_id = client_id
         self.expected_user_id = expected_user_id
         self.clock = clock
@@ -160,27 +185,37 @@ class _Grader:
         return self._verdict(rid, Outcome.PASS, f"answered HTTP {obs.status}")
 
     def deadline(self) -> Verdict:
-        rid, obs = "contract.deadline-5s", self.obs
+        rid, obs, budget = "contract.deadline-5s", self.obs, self.budget
         total = obs.timings.total
         if obs.error is not None and obs.error.kind.is_deadline:
+            if obs.deadline < budget:
+                # Cut before the budget ran out: nobody knows whether it would have made it.
+                return self._verdict(
+                    rid,
+                    Outcome.SKIP,
+                    f"the prober stopped waiting at {obs.deadline:g} s, before Recall's "
+                    f"{budget:g} s budget ({obs.error.message}); wait at least {budget:g} s "
+                    "to grade this rule",
+                )
             return self._verdict(
                 rid,
                 Outcome.FAIL,
-                f"gave up at {total:.2f} s of the {obs.deadline:g} s budget: {obs.error.message}",
+                f"no complete answer within Recall's {budget:g} s budget; gave up at "
+                f"{total:.2f} s: {obs.error.message}",
             )
         if obs.status is None:
             return self._verdict(rid, Outcome.SKIP, "no answer to time (see contract.status-2xx)")
-        if total >= obs.deadline:
+        if total >= budget:
             return self._verdict(
                 rid,
                 Outcome.FAIL,
-                f"answer took {total:.2f} s; Recall gives up at {obs.deadline:g} s",
+                f"answer took {total:.2f} s; Recall gives up at {budget:g} s",
             )
         if total > DEADLINE_WARN:
             return self._verdict(
                 rid,
                 Outcome.WARN,
-                f"answer took {total:.2f} s: within {obs.deadline:g} s but over {DEADLINE_WARN} s, "
+                f"answer took {total:.2f} s: within {budget:g} s but over {DEADLINE_WARN} s, "
                 "little margin for network latency",
             )
         return self._verdict(rid, Outcome.PASS, f"answer complete in {total:.3f} s")
@@ -223,7 +258,7 @@ class _Grader:
         problem = _body_problem(text)
         if problem is not None:
             return self._verdict(rid, Outcome.FAIL, problem)
-        self.token = text.strip()
+        self.token = text.strip(_ASCII_WHITESPACE)
         if text != self.token:
             return self._verdict(
                 rid,
@@ -248,7 +283,7 @@ class _Grader:
                 rid, Outcome.FAIL, "token is a Zoom refresh token (type 1), not an access token"
             )
         return self._verdict(
-            rid, Outcome.PASS, f"decodable JWT, type {claims.token_type!r} (access token)"
+            rid, Outcome.PASS, f"decodable JWT, type {claims.token_type} (access token)"
         )
 
     def issuer(self) -> Verdict:
@@ -266,9 +301,9 @@ class _Grader:
             return self._verdict(
                 rid,
                 Outcome.FAIL,
-                f"token issuer is {self.claims.issuer!r}; the Recall app expects {expected!r}",
+                f"token issuer is {self.claims.issuer}; the Recall app expects {expected}",
             )
-        return self._verdict(rid, Outcome.PASS, f"issuer is {expected!r}")
+        return self._verdict(rid, Outcome.PASS, f"issuer is {expected}")
 
     def min_validity(self) -> Verdict:
         rid = "contract.min-validity-120s"
@@ -278,7 +313,7 @@ class _Grader:
         left = self.remaining
         self.evidence = {**self.evidence, "remaining_validity_s": round(left, 1)}
         if left < MIN_VALIDITY:
-            state = "expired" if left <= 0 else f"expires in {left:.0f} s"
+            state = f"expired {-left:.0f} s ago" if left <= 0 else f"expires in {left:.0f} s"
             return self._verdict(
                 rid,
                 Outcome.FAIL,
@@ -305,10 +340,9 @@ class _Grader:
             return self._verdict(
                 rid,
                 Outcome.FAIL,
-                f"token is for Zoom user {self.claims.user_id!r}, "
-                f"expected {self.expected_user_id!r}",
+                f"token is for Zoom user {self.claims.user_id}, expected {self.expected_user_id}",
             )
-        return self._verdict(rid, Outcome.PASS, f"token is for user {self.expected_user_id!r}")
+        return self._verdict(rid, Outcome.PASS, f"token is for user {self.expected_user_id}")
 
     def content_type(self) -> Verdict:
         rid = "contract.content-type"
@@ -316,11 +350,10 @@ class _Grader:
             return self._verdict(rid, Outcome.SKIP, "no 2xx answer to inspect")
         raw = self.obs.header("content-type")
         media = (raw or "").split(";", 1)[0].strip().lower()
+        seen = _header_seen("Content-Type", raw)
         if media != "text/plain":
-            return self._verdict(
-                rid, Outcome.WARN, f"Content-Type is {raw!r}; Recall's samples send text/plain"
-            )
-        return self._verdict(rid, Outcome.PASS, f"Content-Type is {raw!r}")
+            return self._verdict(rid, Outcome.WARN, f"{seen}; Recall's samples send text/plain")
+        return self._verdict(rid, Outcome.PASS, seen)
 
     def https(self) -> Verdict:
         rid = "hygiene.https"
@@ -329,7 +362,7 @@ class _Grader:
             return self._verdict(
                 rid,
                 Outcome.WARN,
-                f"URL scheme is {scheme or 'missing'!r}; tokens cross the network in clear text",
+                f"URL scheme is {scheme or 'missing'}; tokens cross the network in clear text",
             )
         return self._verdict(rid, Outcome.PASS, "URL uses https")
 
@@ -339,25 +372,32 @@ class _Grader:
             return self._verdict(rid, Outcome.SKIP, "no 2xx answer to inspect")
         cache_control = self.obs.header("cache-control")
         directives = {d.strip().lower() for d in (cache_control or "").split(",")}
+        seen = _header_seen("Cache-Control", cache_control)
         if "no-store" not in directives:
-            return self._verdict(
-                rid, Outcome.WARN, f"Cache-Control is {cache_control!r}, without no-store"
-            )
-        return self._verdict(rid, Outcome.PASS, f"Cache-Control is {cache_control!r}")
+            return self._verdict(rid, Outcome.WARN, f"{seen}, so no no-store")
+        return self._verdict(rid, Outcome.PASS, seen)
 
 
 def _body_problem(text: str) -> str | None:
     """Why ``text`` is not a bare token, or None when it is one (perhaps with whitespace)."""
-    stripped = text.strip()
+    stripped = text.strip(_ASCII_WHITESPACE)
     if not stripped:
         return "body is empty" if not text else "body is only whitespace"
+    # First what cannot be seen in a terminal or a log: it is why the rest looks right.
+    for offset, char in enumerate(text):
+        if char not in _ASCII_WHITESPACE and unicodedata.category(char) in _INVISIBLE:
+            return (
+                f"body holds the invisible character {_describe(char)} at byte offset "
+                f"{_byte_offset(text, offset)}; a token holds only letters, digits, "
+                "'-', '_' and '.'"
+            )
     if stripped[0] in "{[":
         try:
             parsed = json.loads(stripped)
         except ValueError:
             pass
         else:
-            keys = f" with keys {sorted(parsed)[:5]}" if isinstance(parsed, dict) else ""
+            keys = f" with keys {', '.join(sorted(parsed)[:5])}" if isinstance(parsed, dict) else ""
             return f"body is JSON{keys}; return the bare token as text/plain"
     if len(stripped) >= 2 and stripped[0] == stripped[-1] and stripped[0] in "\"'":
         return "body is a quoted string; return the token without quotes"
@@ -367,9 +407,39 @@ def _body_problem(text: str) -> str | None:
         return "body looks like HTML or XML markup"
     if "\n" in stripped or "\r" in stripped:
         return f"body has {stripped.count(chr(10)) + 1} lines; the token must be one line"
-    if _WHITESPACE.search(stripped):
-        return "body contains spaces; a token has none"
+    allowed = _TOKEN_CHARACTERS.match(stripped)
+    end = allowed.end() if allowed else 0
+    if end < len(stripped):
+        char = stripped[end]
+        leading = len(text) - len(text.lstrip(_ASCII_WHITESPACE))
+        offset = _byte_offset(text, leading + end)
+        if char in _ASCII_WHITESPACE:
+            return f"body contains {_describe(char)} at byte offset {offset}; a token has none"
+        return (
+            f"body holds {_describe(char)} at byte offset {offset}; a token holds only "
+            "letters, digits, '-', '_' and '.'"
+        )
     return None
+
+
+def _header_seen(name: str, value: str | None) -> str:
+    """A header as a sentence: never a Python ``None`` or an empty quote."""
+    if value is None:
+        return f"no {name} header"
+    if not value.strip():
+        return f"an empty {name} header"
+    return f"{name} is {value}"
+
+
+def _describe(char: str) -> str:
+    """``U+FEFF (ZERO WIDTH NO-BREAK SPACE)``: the code point, and its name when it has one."""
+    name = _CONTROL_NAMES.get(char) or unicodedata.name(char, "") or "a control character"
+    return f"U+{ord(char):04X} ({name})"
+
+
+def _byte_offset(text: str, index: int) -> int:
+    # Offsets are in bytes, as a hex dump or curl --trace shows the body.
+    return len(text[:index].encode("utf-8", "surrogatepass"))
 
 
 def _answer_evidence(obs: Observation) -> dict[str, Any]:

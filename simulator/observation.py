@@ -78,6 +78,14 @@ class Observation:
         return index
 
     @property
+    def summary(self) -> str:
+        """How the call ended, for a sentence: ``HTTP 401``, or why there was no answer
+        (never ``HTTP None``)."""
+        if self.status is not None:
+            return f"HTTP {self.status}"
+        return f"no HTTP answer ({self.error.kind.value if self.error else 'none'})"
+
+    @property
     def completed(self) -> bool:
         """Headers and the whole body arrived (whatever the status)."""
         return self.error is None and self.status is not None

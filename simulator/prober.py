@@ -17,9 +17,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import functools
+import re
 import socket
 import ssl
+import string
 import time
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -29,12 +32,20 @@ import httpx
 from recall_sim.simulator.clock import SYSTEM_CLOCK, Clock
 from recall_sim.simulator.connections import AsyncNetwork, connect_before, open_stream
 from recall_sim.simulator.observation import ErrorKind, Observation, ProbeFailure, Timings
+from recall_sim.simulator.redaction import redact_text
 
-__all__ = ["DEFAULT_DEADLINE", "DEFAULT_MAX_BODY", "USER_AGENT", "aprobe", "probe"]
+__all__ = ["DEFAULT_DEADLINE", "DEFAULT_MAX_BODY", "USER_AGENT", "aprobe", "probe", "url_problem"]
 
 DEFAULT_DEADLINE = 5.0
 DEFAULT_MAX_BODY = 64 * 1024
 USER_AGENT = "recall-sim/0.1 (Recall access-token callback prober)"
+
+# What a non-HTTP answer shows of itself: enough to recognise it, redacted like any body.
+_HEAD_KEPT = 4096
+_PREVIEW_CHARS = 80
+_TLS_RECORDS = (b"\x15\x03", b"\x16\x03")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+_HOST_LABEL = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
 
 
 @functools.cache
@@ -62,17 +73,32 @@ class _Target:
     headers: tuple[tuple[bytes, bytes], ...]  # Host, and Authorization from userinfo
 
 
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be called, in one plain sentence; None when it can be.
+
+    The same check the prober makes before any I/O, so a command can refuse a URL with
+    exit 2 instead of reporting a failed call. The sentence never holds the URL's
+    userinfo or query (where secrets live).
+    """
+    try:
+        _target(url)
+    except _InvalidURL as exc:
+        return str(exc)
+    return None
+
+
 @functools.lru_cache(maxsize=16_384)
 def _target(url: str) -> _Target:
     """Parsed once per URL: the fake Recall calls the same callback URLs round after round."""
+    _check_text(url)
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError, ValueError) as exc:
-        raise _InvalidURL(str(exc)) from None
-    if parsed.scheme not in ("http", "https"):
-        raise _InvalidURL(f"the scheme must be http or https, not {parsed.scheme or 'none'!r}")
+        raise _InvalidURL(_plain_httpx_message(str(exc))) from None
     if not parsed.raw_host:
         raise _InvalidURL("the URL has no host")
+    host = parsed.raw_host.decode("ascii")
+    _check_host(host)
     if parsed.port is not None and not 0 < parsed.port < 65536:
         raise _InvalidURL(f"port {parsed.port} is outside 1-65535")
     tls = parsed.scheme == "https"
@@ -82,12 +108,76 @@ def _target(url: str) -> _Target:
         basic = base64.b64encode(credentials.encode("latin-1", "replace"))
         headers.append((b"Authorization", b"Basic " + basic))
     return _Target(
-        host=parsed.raw_host.decode("ascii"),
+        host=host,
         port=parsed.port or (443 if tls else 80),
         tls=tls,
         path=parsed.raw_path,
         headers=tuple(headers),
     )
+
+
+def _check_text(url: str) -> None:
+    """What the URL parser would silently encode or misread: checked on the text as typed."""
+    for offset, char in enumerate(url):
+        if char in string.whitespace or unicodedata.category(char) in _INVISIBLE:
+            raise _InvalidURL(
+                f"it holds {_describe(char)} at offset {offset}; "
+                "remove it, or percent-encode it if it belongs there"
+            )
+    scheme = _SCHEME.match(url)
+    if scheme is None:
+        raise _InvalidURL("the URL has no scheme; it must start with http:// or https://")
+    if scheme.group(1).lower() not in ("http", "https"):
+        raise _InvalidURL(f"the scheme is {scheme.group(1)}; it must be http:// or https://")
+    # httpx reads an unclosed IPv6 bracket as a bad port ("Invalid port: ':1'"): say what it is.
+    rest = url[scheme.end() :]
+    authority = re.split(r"[/?#]", rest[2:], maxsplit=1)[0] if rest.startswith("//") else ""
+    host_port = authority.rsplit("@", 1)[-1]  # never the userinfo: it may hold a secret
+    if ("[" in host_port) != ("]" in host_port):
+        raise _InvalidURL(
+            f"the host {host_port} has an unmatched IPv6 bracket; write it as [address]:port"
+        )
+
+
+def _plain_httpx_message(message: str) -> str:
+    """httpx's "Invalid port: 'abc'" as a sentence without a Python repr in it."""
+    found = re.fullmatch(r"Invalid (port|IPv4 address|IPv6 address|IDNA hostname): '(.*)'", message)
+    if found is None:
+        return message.rstrip(".")
+    what = found.group(1).replace("IDNA hostname", "host name")
+    return f"the {what} {found.group(2)} is not valid"
+
+
+def _check_host(host: str) -> None:
+    """A host name is DNS labels (letters, digits, '-', '_'); httpx lets others through to DNS."""
+    if ":" in host or re.fullmatch(r"[0-9.]+", host):
+        return  # an IP literal, which httpx has already checked
+    name = host[:-1] if host.endswith(".") else host  # a trailing dot is a fully qualified name
+    if len(name) > 253:
+        raise _InvalidURL(f"the host name is {len(name)} characters; DNS allows 253")
+    for label in name.split("."):
+        if not _HOST_LABEL.match(label):
+            why = (
+                "an empty label"
+                if not label
+                else f"a label of {len(label)} characters (DNS allows 63)"
+                if len(label) > 63
+                else f"the label {label}, with characters a host name cannot hold"
+            )
+            raise _InvalidURL(f"the host name {host} has {why}")
+
+
+# Unicode categories that print as nothing or move the cursor: control, format (zero-width,
+# byte order mark), separators other than the plain space, surrogates, private, unassigned.
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"})
+
+_NAMES = {"\t": "TAB", "\n": "LINE FEED", "\r": "CARRIAGE RETURN", "\x00": "NUL", " ": "SPACE"}
+
+
+def _describe(char: str) -> str:
+    """``U+FEFF (ZERO WIDTH NO-BREAK SPACE)``: the code point, and its name when it has one."""
+    name = _NAMES.get(char) or unicodedata.name(char, "") or "a control character"
+    return f"U+{ord(char):04X} ({name})"
 
 
 class _Exchange:
@@ -119,6 +209,8 @@ class _Exchange:
         self.status: int | None = None
         self.response_headers: tuple[tuple[str, str], ...] = ()
         self.body = bytearray()
+        self.head = bytearray()  # the first bytes before the headers were parsed, if any
+        self.head_bytes = 0
         self.truncated = False
         self.failure: ProbeFailure | None = None
         self._http = h11.Connection(h11.CLIENT)
@@ -143,6 +235,9 @@ class _Exchange:
     def feed(self, data: bytes) -> bool:
         """Take the server's next bytes (``b""`` when it closed its side); True once the
         answer is complete, or cut at the body cap, and reading must stop."""
+        if self.status is None and data:
+            self.head_bytes += len(data)
+            self.head.extend(data[: _HEAD_KEPT - len(self.head)])
         self._http.receive_data(data)
         try:
             while True:
@@ -189,10 +284,41 @@ class _Exchange:
             self.failure = _deadline_failure(
                 self.deadline, got_headers=got_headers, body_bytes=len(self.body)
             )
+            if not got_headers and self.head:
+                self.failure = ProbeFailure(
+                    self.failure.kind, f"{self.failure.message}; {self._head_summary()}"
+                )
+        elif (
+            not got_headers
+            and self.head
+            and isinstance(exc, ConnectionError | h11.ProtocolError)
+            and not (isinstance(exc, ConnectionError) and self.head.startswith(b"HTTP/"))
+        ):
+            # Bytes arrived but no status line: the answer is not HTTP (a bare token, a TLS
+            # alert, garbage). Closing after them is how it ended, not what went wrong.
+            self.failure = ProbeFailure(
+                ErrorKind.INVALID_HTTP, f"not an HTTP response: {self._head_summary()}"
+            )
+        elif not got_headers and self.head:  # "HTTP/..." then closed or reset
+            self.failure = ProbeFailure(
+                ErrorKind.CONNECTION_RESET,
+                f"connection closed before the response headers were complete "
+                f"({self.head_bytes} bytes received)",
+            )
         else:
             self.failure = classify_error(
                 exc, connected=self.connect is not None, got_headers=got_headers
             )
+
+    def _head_summary(self) -> str:
+        """How many bytes arrived and how they start, redacted (a bare token is a secret)."""
+        head = bytes(self.head)
+        # A TLS record (alert 0x15, handshake 0x16, then version 0x03): an https server.
+        tls = " (a TLS record: the server speaks https)" if head[:2] in _TLS_RECORDS else ""
+        return (
+            f"the server sent {self.head_bytes} bytes with no HTTP status line{tls}, "
+            f"starting: {_preview(head)}"
+        )
 
     def observation(self) -> Observation:
         return Observation(
@@ -322,6 +448,16 @@ def classify_error(exc: BaseException, *, connected: bool, got_headers: bool) ->
     if isinstance(exc, h11.ProtocolError):
         return ProbeFailure(ErrorKind.INVALID_HTTP, f"not valid HTTP: {_first_line(chain)}")
     return ProbeFailure(ErrorKind.CONNECT_ERROR, f"{type(exc).__name__}: {_first_line(chain)}")
+
+
+def _preview(data: bytes) -> str:
+    """The first characters of raw bytes as printable text: JWTs redacted, every byte that
+    is not printable shown as an escape (so a terminal never interprets it)."""
+    text = redact_text(data.decode("utf-8", "backslashreplace"))  # redact before cutting
+    shown = "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
+    return shown[:_PREVIEW_CHARS] + ("…" if len(shown) > _PREVIEW_CHARS else "")
 
 
 def _first_line(chain: list[BaseException]) -> str:

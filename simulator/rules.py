@@ -84,8 +84,10 @@ _CATALOG = (
     Rule(
         "contract.plain-token-body",
         "The body is the bare access token",
-        "Return the token itself as the whole body: no JSON, quotes, 'Bearer ' prefix, HTML "
-        "or extra lines.",
+        "Return the token itself as the whole body, nothing but its ASCII characters: no "
+        "JSON, quotes, 'Bearer ' prefix, HTML or extra lines, and no byte order mark or other "
+        "invisible character (encode the body as plain UTF-8, not 'utf-8-sig'; do not copy "
+        "the token through an editor or a template that adds one).",
     ),
     Rule(
         "contract.jwt-access-token",

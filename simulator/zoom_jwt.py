@@ -145,7 +145,10 @@ def decode_zoom_token(token: str) -> ZoomClaims:
         raise TokenDecodeError("JWT has no 'exp' claim, so its validity cannot be known")
     exp = claims["exp"]
     if isinstance(exp, bool) or not isinstance(exp, int | float):
-        raise TokenDecodeError(f"JWT 'exp' claim is {type(exp).__name__} {exp!r}, not a number")
+        shown = json.dumps(exp)
+        shown = shown if len(shown) <= 40 else shown[:40] + "…"
+        what = "null" if exp is None else f"the JSON {_json_type(exp)} {shown}"
+        raise TokenDecodeError(f"JWT 'exp' claim is {what}, not a number")
     return ZoomClaims(header=header, claims=claims)
 
 
@@ -167,6 +170,19 @@ def _json_segment(part: str, name: str) -> dict[str, Any]:
         raise TokenDecodeError(f"not a decodable JWT: its {name} is not JSON") from None
     if not isinstance(value, dict):
         raise TokenDecodeError(
-            f"not a decodable JWT: its {name} is JSON {type(value).__name__}, not an object"
+            f"not a decodable JWT: its {name} is a JSON {_json_type(value)}, not an object"
         )
     return value
+
+
+def _json_type(value: object) -> str:
+    """JSON's name for a decoded value's type (a reader knows "array", not "list")."""
+    for kind, name in (
+        (bool, "boolean"),
+        (int | float, "number"),
+        (str, "string"),
+        (list, "array"),
+    ):
+        if isinstance(value, kind):
+            return name
+    return "null" if value is None else "object"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -33,11 +34,12 @@ def observation(
     url: str = "https://callback.example/zoom-token?user-id=1&auth_token=s3cret-value",
     error: ProbeFailure | None = None,
     truncated: bool = False,
+    deadline: float = 5.0,
 ) -> Observation:
     return Observation(
         url=url,
         started_at=NOW,
-        deadline=5.0,
+        deadline=deadline,
         timings=Timings(connect=0.001, first_byte=total / 2, total=total),
         status=status,
         headers=headers,
@@ -156,7 +158,7 @@ def test_validity_is_measured_on_the_injected_clock():
 @pytest.mark.parametrize(
     ("body", "words"),
     [
-        ("eyJ!!!.@@@@.####", "not a decodable JWT"),
+        ("e.abc.def", "not base64url"),  # only token characters, yet no JWT
         (jwt_with_payload(b"not json"), "not a decodable JWT"),
         (jwt_with_payload(b'{"uid": "u"}'), "no 'exp' claim"),
         (jwt_with_payload(b'{"exp": "tomorrow"}'), "not a number"),
@@ -195,3 +197,168 @@ def test_evidence_never_holds_the_whole_token():
     for verdict in result.verdicts:
         assert secret_token not in json.dumps(verdict.as_dict(), default=str)
         assert secret_token[:100] not in json.dumps(verdict.as_dict(), default=str)
+
+
+# -- no misleading verdict (issue 11) -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ("\ufeff" + token(), "U+FEFF (ZERO WIDTH NO-BREAK SPACE) at byte offset 0"),
+        (token()[:30] + "\u200b" + token()[30:], "U+200B (ZERO WIDTH SPACE) at byte offset 30"),
+        ("\u00a0" + token() + "\u00a0", "U+00A0 (NO-BREAK SPACE) at byte offset 0"),
+        (token() + "\x00", "U+0000 (NUL)"),
+        ("\x1b[0m" + token(), "U+001B (a control character) at byte offset 0"),
+        (token() + "\u2028", "U+2028 (LINE SEPARATOR)"),
+        ("eyJ!!!.@@@@.####", "U+0021 (EXCLAMATION MARK) at byte offset 3"),
+        (token()[:10] + "+" + token()[10:], "U+002B (PLUS SIGN) at byte offset 10"),
+        (token()[:10] + "\t" + token()[10:], "U+0009 (TAB) at byte offset 10"),
+        ("é" + token(), "U+00E9 (LATIN SMALL LETTER E WITH ACUTE) at byte offset 0"),
+        ("  " + token()[:5] + "é", "at byte offset 7"),  # offsets count bytes, whitespace too
+    ],
+)
+def test_a_token_body_holds_only_token_characters_and_names_any_other(body: str, named: str):
+    result = judge(observation(body), clock=VirtualClock(start=NOW, frozen=True))
+    verdict = result.verdict("contract.plain-token-body")
+    assert verdict.outcome is Outcome.FAIL
+    assert named in verdict.detail
+    # The JWT rule is not reached, so it cannot blame the header's base64.
+    jwt_rule = result.verdict("contract.jwt-access-token")
+    assert jwt_rule.outcome is Outcome.SKIP
+    assert "contract.plain-token-body" in jwt_rule.detail
+
+
+def test_a_bom_body_fix_hint_names_the_byte_order_mark():
+    verdict = judge(observation("\ufeff" + token())).verdict("contract.plain-token-body")
+    assert "byte order mark" in verdict.fix
+
+
+def test_surrounding_ascii_whitespace_still_only_warns():
+    verdict = judge(observation(" \t\r\n" + token() + "\r\n")).verdict("contract.plain-token-body")
+    assert verdict.outcome is Outcome.WARN
+
+
+def test_the_budget_graded_is_recalls_5s_however_long_the_prober_waited():
+    # A 6 s answer seen because the prober waited up to 10 s (probe --deadline 10).
+    late = observation(token(), total=6.0, deadline=10.0)
+    verdict = judge(late, clock=VirtualClock(start=NOW, frozen=True)).verdict(
+        "contract.deadline-5s"
+    )
+    assert verdict.outcome is Outcome.FAIL
+    assert "6.00 s" in verdict.detail and "gives up at 5 s" in verdict.detail
+
+
+def test_an_answer_cut_after_a_longer_wait_fails_against_5s():
+    cut = observation(
+        status=None,
+        total=10.0,
+        deadline=10.0,
+        error=ProbeFailure(ErrorKind.DEADLINE_BEFORE_HEADERS, "no response headers within 10 s"),
+    )
+    verdict = judge(cut).verdict("contract.deadline-5s")
+    assert verdict.outcome is Outcome.FAIL
+    assert "Recall's 5 s budget" in verdict.detail
+
+
+def test_a_wait_shorter_than_the_budget_cannot_fail_the_deadline_rule():
+    # probe --deadline 1 against a 2 s answer: Recall would have had it; nobody knows yet.
+    cut = observation(
+        status=None,
+        total=1.0,
+        deadline=1.0,
+        error=ProbeFailure(ErrorKind.DEADLINE_BEFORE_HEADERS, "no response headers within 1 s"),
+    )
+    verdict = judge(cut).verdict("contract.deadline-5s")
+    assert verdict.outcome is Outcome.SKIP
+    assert "wait at least 5 s" in verdict.detail
+
+
+def test_a_simulated_recall_grades_against_its_own_budget():
+    # The fake Recall's callback_deadline setting is its budget (short in tests).
+    cut = observation(
+        status=None,
+        total=1.5,
+        deadline=1.5,
+        error=ProbeFailure(ErrorKind.DEADLINE_BEFORE_HEADERS, "no response headers within 1.5 s"),
+    )
+    result = judge(cut, budget=1.5)
+    assert result.verdict("contract.deadline-5s").outcome is Outcome.FAIL
+    assert result.budget == 1.5
+    assert (
+        judge(observation(token(), total=1.6), budget=1.5).verdict("contract.deadline-5s").outcome
+        is Outcome.FAIL
+    )
+
+
+def test_a_missing_cache_control_header_reads_as_words_not_none():
+    verdict = judge(observation(token(), headers=(("content-type", "text/plain"),))).verdict(
+        "hygiene.no-store"
+    )
+    assert verdict.outcome is Outcome.WARN
+    assert verdict.detail.startswith("no Cache-Control header")
+    assert "None" not in verdict.detail
+
+
+def test_an_expired_token_says_how_long_ago():
+    verdict = judge(observation(token(validity=-600)), clock=VirtualClock(start=NOW, frozen=True))
+    assert "expired 600 s ago" in verdict.verdict("contract.min-validity-120s").detail
+
+
+# Python reprs leaking into a sentence: None, bytes literals, a quoted value ('zm:cid:x').
+# Quoting a literal the reader must type ('Bearer', '-', '_' and '.') is wording, not a repr.
+_REPR = re.compile(r"\bNone\b|\bb'|\bb\"|bytearray\(|(?<![A-Za-z])'[^'\s]+'(?![A-Za-z])")
+_QUOTED_LITERALS = ("'Bearer'", "'Bearer '", "'-', '_' and '.'", "'utf-8-sig'", "'exp'")
+
+BROKEN_ANSWERS = [
+    observation("x", status=500, headers=()),
+    observation(status=None, error=ProbeFailure(ErrorKind.CONNECTION_REFUSED, "refused")),
+    observation(status=302, headers=()),
+    observation(status=302, headers=(("location", ""),)),
+    observation(b""),
+    observation(b"\xff\xfe token"),
+    observation(json.dumps({"access_token": token(), "expires_in": 3599})),
+    observation(json.dumps(token())),
+    observation("Bearer " + token()),
+    observation("\ufeff" + token(), headers=()),
+    observation(token(), headers=(("content-type", ""), ("cache-control", ""))),
+    observation(token(), headers=(("content-type", "application/json"),)),
+    observation(token(token_type=REFRESH)),
+    observation(token(client_id=OTHER_CLIENT_ID, user_id=OTHER_USER_ID), total=3.0),
+    observation(token(validity=-5), url="http://callback.example/cb"),
+    observation(token(validity=130)),
+    observation(jwt_with_payload(b'{"uid": "u"}')),
+    observation(jwt_with_payload(b"[1, 2]")),
+    observation(token(), total=6.0, deadline=10.0),
+]
+
+
+@pytest.mark.parametrize("obs", BROKEN_ANSWERS)
+def test_verdict_details_and_fixes_hold_no_python_reprs(obs: Observation):
+    result = judge(
+        obs,
+        client_id=CLIENT_ID,
+        expected_user_id=USER_ID,
+        clock=VirtualClock(start=NOW, frozen=True),
+    )
+    for verdict in result.verdicts:
+        for text in (verdict.detail, verdict.fix):
+            for literal in _QUOTED_LITERALS:
+                text = text.replace(literal, "")
+            assert not _REPR.search(text), f"{verdict.rule}: {verdict.detail}"
+
+
+@pytest.mark.parametrize(
+    ("payload", "words"),
+    [
+        (b'{"exp": "tomorrow"}', 'the JSON string "tomorrow", not a number'),
+        (b'{"exp": true}', "the JSON boolean true, not a number"),
+        (b'{"exp": null}', "is null, not a number"),
+        (b"[1, 2]", "payload is a JSON array, not an object"),
+    ],
+)
+def test_token_decode_errors_name_json_types_not_python_reprs(payload: bytes, words: str):
+    verdict = judge(observation(jwt_with_payload(payload))).verdict("contract.jwt-access-token")
+    assert verdict.outcome is Outcome.FAIL
+    assert words in verdict.detail
+    assert not _REPR.search(verdict.detail.replace("'exp'", ""))

@@ -125,3 +125,110 @@ def test_bad_options_exit_2_with_one_clear_line(args: list[str]):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "error:" in result.stderr.splitlines()[-1]
+
+
+# -- issue 11: no traceback, no misleading verdict -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1/cb",
+        "http://[zz]/cb",
+        "http://[::1]:abc/cb",
+        "cb.example/x",
+        "ftp://cb.example/x",
+        "http://cb.example:99999/",
+        "http://cb.example:0/",
+        "http:///cb",
+        "http://:8080/cb",
+        "http://cb example/",
+        "http://cb.example/a b",
+        "http://cb\x01.example/",
+        "http://cb.example/\x1b[2J",
+        "http://cb..example/",
+        "http://\ufeffcb.example/",
+    ],
+)
+def test_every_uncallable_url_is_one_line_and_exit_2(url: str, capsys: pytest.CaptureFixture[str]):
+    code, out, err = run_cli(["probe", f"{url}?auth_token={SECRET}"], capsys)
+    assert code == 2
+    assert out == ""
+    assert len(err.splitlines()) == 1
+    assert err.startswith("recall-sim probe: error: URL")
+    assert "is not callable: " in err
+    assert SECRET not in err
+    assert "\x1b" not in err and "\x01" not in err  # the URL is shown escaped
+
+
+def test_an_unclosed_ipv6_bracket_is_a_usage_error_not_a_traceback():
+    result = subprocess.run(
+        [sys.executable, "-m", "recall_sim.simulator.cli", "probe", "http://[::1/cb"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith("recall-sim probe: error: URL")
+    assert line.endswith("the host [::1 has an unmatched IPv6 bracket; write it as [address]:port")
+
+
+def test_an_expired_token_is_shown_as_expired_not_too_soon(
+    callback_server: ThreadedServer, capsys: pytest.CaptureFixture[str]
+):
+    code, out, _ = run_cli(["probe", f"{callback_server.url}/good?validity=-600"], capsys)
+    assert code == 1
+    validity = next(line for line in out.splitlines() if line.strip().startswith("validity"))
+    assert "EXPIRED" in validity and "TOO SOON" not in validity
+    assert "expired 600 s ago" in validity or "expired 599 s ago" in validity
+    assert "-600" not in validity
+
+
+def test_a_body_with_a_bom_shows_the_bom_escaped(
+    callback_server: ThreadedServer, capsys: pytest.CaptureFixture[str]
+):
+    code, out, _ = run_cli(["probe", f"{callback_server.url}/bom"], capsys)
+    assert code == 1
+    body = next(line for line in out.splitlines() if line.strip().startswith("body:"))
+    assert body.strip().startswith("body: \\ufeffeyJ")
+    assert "FAIL  contract.plain-token-body" in out and "U+FEFF" in out
+
+
+def test_a_probe_renders_no_python_reprs(
+    callback_server: ThreadedServer, capsys: pytest.CaptureFixture[str]
+):
+    code, out, _ = run_cli(["probe", f"{callback_server.url}/no-cache-header"], capsys)
+    assert code == 0
+    assert "no Cache-Control header" in out
+    assert "None" not in out
+    assert "body: '" not in out and "b'" not in out
+    assert "'zm:cid:" not in out and "'https://oauth.zoom.us'" not in out
+
+
+@pytest.mark.slow
+def test_a_longer_deadline_waits_longer_but_grades_against_recalls_5s(
+    callback_server: ThreadedServer, capsys: pytest.CaptureFixture[str]
+):
+    code, out, _ = run_cli(
+        ["probe", f"{callback_server.url}/slow?delay=6", "--deadline", "10"], capsys
+    )
+    assert code == 1
+    assert "FAIL  contract.deadline-5s" in out
+    assert "Recall gives up at 5 s" in out
+    assert "Recall's budget: 5 s; waited up to 10 s" in out
+    assert "over Recall's budget" in out
+
+
+def test_version_prints_the_installed_version_and_exits_0():
+    from importlib.metadata import version
+
+    result = subprocess.run(
+        [sys.executable, "-m", "recall_sim.simulator.cli", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert result.stdout == f"recall-sim {version('recall-sim')}\n"

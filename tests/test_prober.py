@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import socket
 import threading
 import time
@@ -12,9 +13,11 @@ from typing import Any
 import pytest
 
 from recall_sim.simulator.observation import ErrorKind, Observation
-from recall_sim.simulator.prober import aprobe, probe
+from recall_sim.simulator.prober import aprobe, probe, url_problem
+from recall_sim.simulator.redaction import redact_token
 from recall_sim.simulator.serving import ThreadedServer
 from tests.support.mock_network import answering, http_answer
+from tests.support.tokens import zoom_token
 
 Probe = Callable[..., Observation]
 
@@ -276,3 +279,106 @@ def test_deadline_boundaries_are_exact(callback_server: ThreadedServer):
     assert dripped.error is not None and dripped.error.kind is ErrorKind.DEADLINE_DURING_BODY
     assert 4.9 <= dripped.timings.total <= 5.1
     assert 4.9 <= wall <= 5.1 + 0.2  # measured outside the prober too
+
+
+# -- answers that are not HTTP, and URLs nobody can call (issue 11) ------------------------
+
+NOT_HTTP_JWT = zoom_token()
+
+
+def test_a_bare_token_then_close_is_invalid_http_showing_its_first_bytes_redacted(
+    call: Probe, raw_server_factory: type[RawServer]
+):
+    server = raw_server_factory(NOT_HTTP_JWT.encode())
+    obs = call(f"http://127.0.0.1:{server.port}/cb")
+    assert obs.error is not None and obs.error.kind is ErrorKind.INVALID_HTTP
+    message = obs.error.message
+    assert "before any response" not in message  # bytes did arrive
+    assert f"sent {len(NOT_HTTP_JWT)} bytes" in message
+    assert redact_token(NOT_HTTP_JWT) in message  # recognisable: first 8, last 4, fingerprint
+    assert NOT_HTTP_JWT not in message
+    assert NOT_HTTP_JWT[:20] not in message
+
+
+def test_random_bytes_then_close_are_invalid_http_shown_as_printable_escapes(
+    call: Probe, raw_server_factory: type[RawServer]
+):
+    noise = b"\x8f\x00\x1b[2J" + random.Random(11).randbytes(200).replace(b"\n", b"")
+    server = raw_server_factory(noise)
+    obs = call(f"http://127.0.0.1:{server.port}/cb")
+    assert obs.error is not None and obs.error.kind is ErrorKind.INVALID_HTTP
+    message = obs.error.message
+    assert f"sent {len(noise)} bytes" in message
+    assert "starting: \\x8f\\x00\\x1b[2J" in message
+    assert message.isprintable()  # no escape sequence reaches a terminal
+
+
+def test_a_token_line_is_invalid_http_without_echoing_the_token(
+    call: Probe, raw_server_factory: type[RawServer]
+):
+    # h11 refuses the status line at once and quotes it whole in its own message.
+    server = raw_server_factory(NOT_HTTP_JWT.encode() + b"\r\n\r\n")
+    obs = call(f"http://127.0.0.1:{server.port}/cb")
+    assert obs.error is not None and obs.error.kind is ErrorKind.INVALID_HTTP
+    assert NOT_HTTP_JWT[:20] not in obs.error.message
+    assert "bytearray" not in obs.error.message
+
+
+def test_a_tls_record_to_http_is_invalid_http_saying_the_server_speaks_https(
+    call: Probe, raw_server_factory: type[RawServer]
+):
+    server = raw_server_factory(b"\x15\x03\x01\x00\x02\x02\x32")  # a TLS alert
+    obs = call(f"http://127.0.0.1:{server.port}/cb")
+    assert obs.error is not None and obs.error.kind is ErrorKind.INVALID_HTTP
+    assert "https" in obs.error.message
+
+
+def test_a_status_line_then_close_is_a_reset_during_the_headers(
+    call: Probe, raw_server_factory: type[RawServer]
+):
+    server = raw_server_factory(b"HTTP/1.1 200 OK\r\nContent-")
+    obs = call(f"http://127.0.0.1:{server.port}/cb")
+    assert obs.error is not None and obs.error.kind is ErrorKind.CONNECTION_RESET
+    assert "before the response headers were complete" in obs.error.message
+
+
+BAD_URLS = [
+    ("http://[::1/cb", "bracket"),
+    ("http://[zz]/", "[zz]"),
+    ("http://[::1]:abc/", "port abc"),
+    ("example.com/cb", "no scheme"),
+    ("ftp://example.com/x", "http:// or https://"),
+    ("http://h:99999/", "99999"),
+    ("http://h:0/", "port 0"),
+    ("http:///x", "no host"),
+    ("http://:80/", "no host"),
+    ("http://", "no host"),
+    ("", "no scheme"),
+    (" http://h/", "U+0020"),
+    ("http://exa mple.com/", "U+0020"),
+    ("http://h/a b", "U+0020"),
+    ("http://ex\x01ample.com/", "U+0001"),
+    ("http://h/\x00", "U+0000"),
+    ("http://h/\t", "U+0009"),
+    ("http://\u200bh/", "U+200B"),
+    ("http://a..b/", "empty label"),
+    ("http://" + "a" * 64 + ".example/", "63"),
+    ("http://%zz/", "%zz"),
+]
+
+
+@pytest.mark.parametrize(("url", "words"), BAD_URLS)
+def test_every_uncallable_url_is_invalid_url_with_a_plain_reason(call: Probe, url: str, words: str):
+    obs = call(url + ("&" if "?" in url else "?") + "auth_token=s3cret-value-1234")
+    assert obs.error is not None and obs.error.kind is ErrorKind.INVALID_URL, obs.error
+    assert words in obs.error.message
+    assert "s3cret-value-1234" not in obs.error.message
+    assert url_problem(url) is not None and words in url_problem(url)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:8080/cb?a=1", "https://[::1]:8443/cb", "http://cb.example./x", "HTTP://h/"],
+)
+def test_callable_urls_have_no_problem(url: str):
+    assert url_problem(url) is None

@@ -36,14 +36,14 @@ def check_rejects_missing_credential(ctx: CheckContext) -> RuleResult:
     tried = []
     for label, url in ctx.missing_credential_urls():
         observation = ctx.call(url)
-        tried.append(f"{label}: HTTP {observation.status}")
+        tried.append(f"{label}: {observation.summary}")
         found = ctx.token_in(observation)
         if found is not None:
             return RuleResult(
                 Verdict(
                     rid,
                     Outcome.FAIL,
-                    f"the URL {label} still got a token (for Zoom user {found.claims.user_id!r}); "
+                    f"the URL {label} still got a token (for Zoom user {found.claims.user_id}); "
                     f"requested {ctx.mask(url)}",
                     {
                         "request": ctx.mask(url),

@@ -211,7 +211,7 @@ def _outage_calls(ctx: CheckContext, label: str, statuses: list[str]) -> Iterato
     started = time.monotonic()
     while True:
         observation = ctx.call()
-        statuses.append(f"{label}: HTTP {observation.status} in {observation.timings.total:.2f} s")
+        statuses.append(f"{label}: {observation.summary} in {observation.timings.total:.2f} s")
         found = ctx.token_in(observation)
         if found is not None:
             newest_exp = max(newest_exp, found.claims.exp)
@@ -225,7 +225,7 @@ def _outage_calls(ctx: CheckContext, label: str, statuses: list[str]) -> Iterato
 def _stall_calls(ctx: CheckContext, label: str, statuses: list[str]) -> Iterator[Observation]:
     for _ in range(2):
         observation = ctx.call()
-        statuses.append(f"{label}: HTTP {observation.status} in {observation.timings.total:.2f} s")
+        statuses.append(f"{label}: {observation.summary} in {observation.timings.total:.2f} s")
         yield observation
 
 

@@ -40,7 +40,7 @@ def check_no_error_internals(ctx: CheckContext) -> RuleResult:
     for part in ctx.secret_parts[:1]:
         for suffix in _ODD_SUFFIXES:
             url = ctx.target.with_part(part, (part.raw_value + suffix,))
-            label = f"with {part.label} ending in {suffix!r}"
+            label = f"with {part.label} ending in the characters {suffix}"
             candidates.append(Rejection(label, ctx.call(url), url))
     for candidate in candidates:
         label, observation = candidate.label, candidate.observation
@@ -55,7 +55,7 @@ def check_no_error_internals(ctx: CheckContext) -> RuleResult:
                     rid,
                     Outcome.WARN,
                     f"the error answer to a request {label} (HTTP {observation.status}) "
-                    f"shows internals: {match.group(0)!r}",
+                    f"shows internals: {match.group(0)}",
                     {"status": observation.status, "body": redact_text(text)[:400]},
                 ),
                 ctx.reproduce(candidate),

@@ -36,7 +36,7 @@ def check_distinct_users(ctx: CheckContext) -> RuleResult:
             Verdict(
                 rid,
                 Outcome.FAIL,
-                f"the other user's URL got no token (HTTP {other.status}); check it alone "
+                f"the other user's URL got no token ({other.summary}); check it alone "
                 "with recall-sim probe",
                 {"status": other.status},
             ),
@@ -48,7 +48,7 @@ def check_distinct_users(ctx: CheckContext) -> RuleResult:
             Verdict(
                 rid,
                 Outcome.FAIL,
-                f"both URLs returned {same} (uid {mine.claims.user_id!r})",
+                f"both URLs returned {same} (uid {mine.claims.user_id})",
                 {"uid": mine.claims.user_id},
             ),
             ctx.curl(ctx.config.other_user_url),
@@ -57,7 +57,7 @@ def check_distinct_users(ctx: CheckContext) -> RuleResult:
         Verdict(
             rid,
             Outcome.PASS,
-            f"users {mine.claims.user_id!r} and {found.claims.user_id!r} got their own tokens",
+            f"users {mine.claims.user_id} and {found.claims.user_id} got their own tokens",
         )
     )
 

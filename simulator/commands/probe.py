@@ -6,13 +6,12 @@ import argparse
 import json
 import sys
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from recall_sim.simulator.commands.arguments import bounded
 from recall_sim.simulator.diagnosis import diagnosis_json, diagnosis_text
 from recall_sim.simulator.judge import judge
-from recall_sim.simulator.prober import DEFAULT_DEADLINE, probe
-from recall_sim.simulator.redaction import mask_url
+from recall_sim.simulator.prober import DEFAULT_DEADLINE, probe, url_problem
+from recall_sim.simulator.redaction import MASK, mask_url
 
 __all__ = ["ProbeSettings", "add_arguments", "run", "run_probe"]
 
@@ -47,7 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--deadline",
         type=_deadline,
         default=DEFAULT_DEADLINE,
-        help="seconds before giving up (Recall's budget: 5)",
+        help="seconds to wait for the answer (default 5); a longer wait shows how late a "
+        "slow answer is, but the grade is always Recall's 5 s budget",
     )
     parser.add_argument("--json", dest="as_json", action="store_true", help="print JSON")
     parser.add_argument(
@@ -69,13 +69,12 @@ def run(args: argparse.Namespace) -> int:
 
 def run_probe(settings: ProbeSettings) -> int:
     """Probe, print the diagnosis, and return the exit code (0 accepted, 1 a rule failed)."""
-    parts = urlsplit(settings.url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    problem = url_problem(settings.url)
+    if problem is not None:
+        # The prober's own check, so every URL it would refuse is refused here with exit 2.
         shown = mask_url(settings.url, show=settings.show_secrets)
-        print(
-            f"recall-sim probe: error: URL must be http:// or https://, got {shown!r}",
-            file=sys.stderr,
-        )
+        which = "" if shown == MASK else f" {shown!r}"  # unparseable: the problem names the part
+        print(f"recall-sim probe: error: URL{which} is not callable: {problem}", file=sys.stderr)
         return EXIT_USAGE
     observation = probe(settings.url, deadline=settings.deadline)
     judgement = judge(

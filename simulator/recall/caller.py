@@ -103,8 +103,13 @@ class CallbackCaller:
             network=self._network,
             clock=self._clock,
         )
+        # The simulated Recall's budget is its setting (short in tests), not the fixed 5 s.
         judgement = judge(
-            observation, client_id=client_id, expected_user_id=expected_user_id, clock=self._clock
+            observation,
+            client_id=client_id,
+            expected_user_id=expected_user_id,
+            clock=self._clock,
+            budget=settings.callback_deadline,
         )
         record = self._journal.record(
             judgement,

@@ -24,6 +24,7 @@ Run = Callable[..., Report]
         ("/html", "contract.plain-token-body", Outcome.FAIL),
         ("/two-lines", "contract.plain-token-body", Outcome.FAIL),
         ("/empty", "contract.plain-token-body", Outcome.FAIL),
+        ("/bom", "contract.plain-token-body", Outcome.FAIL),
         ("/whitespace", "contract.plain-token-body", Outcome.WARN),
         ("/refresh-token", "contract.jwt-access-token", Outcome.FAIL),
         ("/not-jwt", "contract.jwt-access-token", Outcome.FAIL),
@@ -53,6 +54,18 @@ def test_broken_answer_is_graded_by_its_rule(
     else:
         assert report.exit_code(strict=False) == 0
         assert report.exit_code(strict=True) == 1
+
+
+def test_a_bom_before_the_token_is_named_and_not_blamed_on_the_jwt(
+    callback_server: ThreadedServer, run_suite: Run
+):
+    report = run_suite(callback_server.url + "/bom", rules=("contract",))
+    body = verdict(report, "contract.plain-token-body")
+    assert body.outcome is Outcome.FAIL
+    assert "U+FEFF" in body.detail and "byte offset 0" in body.detail
+    jwt_rule = verdict(report, "contract.jwt-access-token")
+    assert jwt_rule.outcome is Outcome.SKIP  # not "header is not base64url"
+    assert "base64url" not in jwt_rule.detail
 
 
 @pytest.mark.slow

@@ -120,6 +120,8 @@ BODY_ROUTES: dict[str, tuple[Callable[[], str | bytes], str]] = {
     "/not-jwt": (lambda: b"just-some-opaque-string", "text/plain"),
     "/bad-base64": (lambda: b"eyJ!!!.@@@@.####", "text/plain"),
     "/non-utf8": (lambda: b"\xff\xfe\xfa token", "text/plain"),
+    # A token written through a UTF-8-with-BOM encoder ('utf-8-sig', some editors).
+    "/bom": (lambda: b"\xef\xbb\xbf" + zoom_token().encode(), "text/plain"),
 }
 
 
