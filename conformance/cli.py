@@ -18,6 +18,7 @@ from recall_sim.conformance.config import (
     CheckConfig,
     UsageError,
 )
+from recall_sim.simulator.commands.arguments import add_secret_arguments
 
 __all__ = ["CheckSettings", "add_arguments", "run", "run_check"]
 
@@ -39,19 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--client-id", help="the Zoom OAuth app's client id (checks the token's issuer)")
     add("--expect-user-id", help="the Zoom user id the URL's token must belong to")
     add("--other-user-url", help="another user's callback URL (isolation rules)")
-    add(
-        "--secret-param",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="a query parameter that carries the credential (repeatable)",
-    )
-    add(
-        "--secret-path-segment",
-        type=int,
-        metavar="INDEX",
-        help="the path segment that carries the credential (0 = first, -1 = last)",
-    )
+    add_secret_arguments(parser)  # the same options, with the same meaning, as probe and serve
     add(
         "--signing-secret",
         metavar="WHSEC",

@@ -114,6 +114,8 @@ class CheckContext:
             headers=dict(headers) if headers is not None else self.headers(),
             secret_params=[str(p.key) for p in self.secret_parts if p.kind == "query"],
             secret_path_segments=[int(p.key) for p in self.secret_parts if p.kind == "path"],
+            # A signature it made is signed afresh from $SIGNING_SECRET when the command runs.
+            signing_secret=self.config.signing_secret,
             show_secrets=self.config.show_secrets,
         )
 

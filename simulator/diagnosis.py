@@ -8,8 +8,14 @@ from typing import Any
 
 from recall_sim.simulator.judge import MIN_VALIDITY, Judgement
 from recall_sim.simulator.observation import Observation
-from recall_sim.simulator.redaction import mask_headers, mask_url, redact_text, redact_token
-from recall_sim.simulator.reproduce import curl_command
+from recall_sim.simulator.redaction import (
+    NO_NAMED_SECRETS,
+    SecretPolicy,
+    mask_headers,
+    redact_text,
+    redact_token,
+)
+from recall_sim.simulator.reproduce import Reproduction, reproduction
 from recall_sim.simulator.rules import Outcome
 
 __all__ = ["diagnosis_json", "diagnosis_text"]
@@ -18,9 +24,12 @@ _BAR = 40
 _MARK = {Outcome.PASS: "PASS", Outcome.FAIL: "FAIL", Outcome.WARN: "WARN", Outcome.SKIP: "skip"}
 
 
-def diagnosis_text(judgement: Judgement, *, show_secrets: bool = False) -> str:
+def diagnosis_text(
+    judgement: Judgement, *, show_secrets: bool = False, secrets: SecretPolicy = NO_NAMED_SECRETS
+) -> str:
+    """``secrets``: the parts the user named as secret (``--secret-param`` and the like)."""
     obs = judgement.observation
-    lines = [f"recall-sim probe  GET {mask_url(obs.url, show=show_secrets)}", ""]
+    lines = [f"recall-sim probe  GET {secrets.mask_url(obs.url, show=show_secrets)}", ""]
     lines += _answer_lines(obs, show_secrets)
     waited = "" if obs.deadline == judgement.budget else f"; waited up to {obs.deadline:g} s"
     lines += ["", f"Timeline (Recall's budget: {judgement.budget:g} s{waited})"]
@@ -34,14 +43,8 @@ def diagnosis_text(judgement: Judgement, *, show_secrets: bool = False) -> str:
     if to_fix:
         lines += ["", "How to fix"]
         lines += [f"  {v.rule}: {v.fix}" for v in to_fix]
-    lines += [
-        "",
-        "Reproduce",
-        "  "
-        + curl_command(
-            obs.url, deadline=obs.deadline, headers=obs.request_headers, show_secrets=show_secrets
-        ),
-    ]
+    lines += ["", "Reproduce"]
+    lines += [f"  {line}" for line in _reproduction(obs, show_secrets, secrets).lines()]
     counts = {o: sum(v.outcome is o for v in judgement.verdicts) for o in Outcome}
     verdict = "REJECTED by Recall's rules" if judgement.failures else "accepted by Recall's rules"
     lines += [
@@ -49,7 +52,38 @@ def diagnosis_text(judgement: Judgement, *, show_secrets: bool = False) -> str:
         f"Result: {verdict}: {counts[Outcome.FAIL]} failed, {counts[Outcome.WARN]} warned, "
         f"{counts[Outcome.PASS]} passed, {counts[Outcome.SKIP]} skipped",
     ]
-    return "\n".join(lines) + "\n"
+    text: str = _without("\n".join(lines) + "\n", _url_secrets(obs, show_secrets, secrets))
+    return text
+
+
+def _reproduction(obs: Observation, show_secrets: bool, secrets: SecretPolicy) -> Reproduction:
+    return reproduction(
+        obs.url,
+        deadline=obs.deadline,
+        headers=obs.request_headers,
+        secret_params=secrets.params,
+        secret_path_segments=secrets.path_segments,
+        show_secrets=show_secrets,
+    )
+
+
+def _url_secrets(obs: Observation, show_secrets: bool, secrets: SecretPolicy) -> tuple[str, ...]:
+    return () if show_secrets else secrets.values(obs.url)
+
+
+def _without(shown: Any, hidden: tuple[str, ...]) -> Any:
+    """Every string in ``shown`` without the URL's secret values, wherever the answer echoed
+    them (a redirect to the same URL, a body quoting the request): the judge masks with the
+    name heuristic only, and knows nothing of the names the user gave."""
+    if not hidden:
+        return shown
+    if isinstance(shown, str):
+        return redact_text(shown, secrets=hidden)
+    if isinstance(shown, dict):
+        return {k: _without(v, hidden) for k, v in shown.items()}
+    if isinstance(shown, list | tuple):
+        return [_without(v, hidden) for v in shown]
+    return shown
 
 
 def _answer_lines(obs: Observation, show_secrets: bool) -> list[str]:
@@ -143,15 +177,15 @@ def _iso(epoch: float) -> str:
         return "out of range"
 
 
-def diagnosis_json(judgement: Judgement, *, show_secrets: bool = False) -> dict[str, Any]:
+def diagnosis_json(
+    judgement: Judgement, *, show_secrets: bool = False, secrets: SecretPolicy = NO_NAMED_SECRETS
+) -> dict[str, Any]:
     """The observation plus ``results`` in the per-rule shape of the JSON report (SPEC §4)."""
     obs = judgement.observation
-    reproduce = curl_command(
-        obs.url, deadline=obs.deadline, headers=obs.request_headers, show_secrets=show_secrets
-    )
+    reproduce = _reproduction(obs, show_secrets, secrets).one_line()
     body = obs.body.decode("utf-8", "replace")
     observation: dict[str, Any] = {
-        "url": mask_url(obs.url, show=show_secrets),
+        "url": secrets.mask_url(obs.url, show=show_secrets),
         "started_at": _iso(obs.started_at),
         "deadline_s": obs.deadline,
         "budget_s": judgement.budget,
@@ -177,7 +211,7 @@ def diagnosis_json(judgement: Judgement, *, show_secrets: bool = False) -> dict[
         "remaining_validity_s": judgement.remaining,
     }
     failed = any(v.outcome is Outcome.FAIL for v in judgement.verdicts)
-    return {
+    report = {
         "observation": observation,
         "accepted": not failed,
         "results": [
@@ -185,3 +219,5 @@ def diagnosis_json(judgement: Judgement, *, show_secrets: bool = False) -> dict[
             for v in judgement.verdicts
         ],
     }
+    shown: dict[str, Any] = _without(report, _url_secrets(obs, show_secrets, secrets))
+    return shown

@@ -1,4 +1,4 @@
-"""argparse value types for numbers within bounds, so every option reports a bad value alike."""
+"""Options and argparse value types shared by the commands, so each reports a bad value alike."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import argparse
 from collections.abc import Callable
 from typing import TypeVar
 
-__all__ = ["bounded"]
+from recall_sim.simulator.redaction import SecretPolicy
+
+__all__ = ["add_secret_arguments", "bounded", "secret_policy"]
 
 N = TypeVar("N", int, float)
 
@@ -36,3 +38,50 @@ def bounded(
         return value
 
     return convert
+
+
+def _secret_param(text: str) -> str:
+    name, equals, _ = text.partition("=")
+    if equals:
+        # NAME=VALUE by mistake: the value is the secret, so only the name is repeated back.
+        raise argparse.ArgumentTypeError(
+            f"--secret-param takes a parameter name, not NAME=VALUE: give {name!r}"
+        )
+    if not text or "&" in text or "#" in text:
+        raise argparse.ArgumentTypeError(f"--secret-param must be a parameter name, got {text!r}")
+    return text
+
+
+def _secret_path_segment(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            "--secret-path-segment must be a whole number (0 = first segment, -1 = last), "
+            f"got {text!r}"
+        ) from None
+
+
+def add_secret_arguments(parser: argparse._ActionsContainer) -> None:
+    """``--secret-param`` and ``--secret-path-segment``, the same for every command."""
+    parser.add_argument(
+        "--secret-param",
+        action="append",
+        default=[],
+        type=_secret_param,
+        metavar="NAME",
+        help="a query (or ;matrix) parameter that carries the credential (repeatable); "
+        "its value is masked in every output, besides the names that look like secrets",
+    )
+    parser.add_argument(
+        "--secret-path-segment",
+        type=_secret_path_segment,
+        metavar="INDEX",
+        help="the path segment that carries the credential (0 = first, -1 = last)",
+    )
+
+
+def secret_policy(args: argparse.Namespace) -> SecretPolicy:
+    """What `add_secret_arguments` parsed, as the masking policy."""
+    index: int | None = args.secret_path_segment
+    return SecretPolicy(tuple(args.secret_param), () if index is None else (index,))

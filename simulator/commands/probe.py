@@ -7,11 +7,11 @@ import json
 import sys
 from dataclasses import dataclass
 
-from recall_sim.simulator.commands.arguments import bounded
+from recall_sim.simulator.commands.arguments import add_secret_arguments, bounded, secret_policy
 from recall_sim.simulator.diagnosis import diagnosis_json, diagnosis_text
 from recall_sim.simulator.judge import judge
 from recall_sim.simulator.prober import DEFAULT_DEADLINE, probe, url_problem
-from recall_sim.simulator.redaction import MASK, mask_url
+from recall_sim.simulator.redaction import MASK, NO_NAMED_SECRETS, SecretPolicy
 
 __all__ = ["ProbeSettings", "add_arguments", "run", "run_probe"]
 
@@ -26,6 +26,7 @@ class ProbeSettings:
     deadline: float = DEFAULT_DEADLINE
     as_json: bool = False
     show_secrets: bool = False
+    secrets: SecretPolicy = NO_NAMED_SECRETS  # --secret-param / --secret-path-segment
 
 
 _deadline = bounded(
@@ -42,6 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("url", metavar="URL", help="the access-token callback URL, as registered")
     parser.add_argument("--client-id", help="the Zoom OAuth app's client id (checks the issuer)")
     parser.add_argument("--expect-user-id", help="the Zoom user id the token must belong to")
+    add_secret_arguments(parser)
     parser.add_argument(
         "--deadline",
         type=_deadline,
@@ -63,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         deadline=args.deadline,
         as_json=args.as_json,
         show_secrets=args.show_secrets,
+        secrets=secret_policy(args),
     )
     return run_probe(settings)
 
@@ -72,7 +75,7 @@ def run_probe(settings: ProbeSettings) -> int:
     problem = url_problem(settings.url)
     if problem is not None:
         # The prober's own check, so every URL it would refuse is refused here with exit 2.
-        shown = mask_url(settings.url, show=settings.show_secrets)
+        shown = settings.secrets.mask_url(settings.url, show=settings.show_secrets)
         which = "" if shown == MASK else f" {shown!r}"  # unparseable: the problem names the part
         print(f"recall-sim probe: error: URL{which} is not callable: {problem}", file=sys.stderr)
         return EXIT_USAGE
@@ -81,8 +84,13 @@ def run_probe(settings: ProbeSettings) -> int:
         observation, client_id=settings.client_id, expected_user_id=settings.expect_user_id
     )
     if settings.as_json:
-        report = diagnosis_json(judgement, show_secrets=settings.show_secrets)
+        report = diagnosis_json(
+            judgement, show_secrets=settings.show_secrets, secrets=settings.secrets
+        )
         print(json.dumps(report, indent=2, default=str))
     else:
-        sys.stdout.write(diagnosis_text(judgement, show_secrets=settings.show_secrets))
+        text = diagnosis_text(
+            judgement, show_secrets=settings.show_secrets, secrets=settings.secrets
+        )
+        sys.stdout.write(text)
     return EXIT_OK if judgement.accepted else EXIT_FAILED

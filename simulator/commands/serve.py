@@ -16,7 +16,7 @@ from typing import TextIO
 import uvicorn
 
 from recall_sim.simulator.app import API_PREFIX, CONTROL_PREFIX, ZOOM_PREFIX, Simulator, build_app
-from recall_sim.simulator.commands.arguments import bounded
+from recall_sim.simulator.commands.arguments import add_secret_arguments, bounded, secret_policy
 from recall_sim.simulator.control_guard import (
     CONTROL_TOKEN_ENV,
     CONTROL_TOKEN_HEADER,
@@ -24,7 +24,7 @@ from recall_sim.simulator.control_guard import (
 )
 from recall_sim.simulator.recall import DuplicatePolicy, RecallSettings
 from recall_sim.simulator.recall.settings import DEFAULT_POLL_INTERVAL
-from recall_sim.simulator.redaction import redact_token
+from recall_sim.simulator.redaction import NO_NAMED_SECRETS, SecretPolicy, redact_token
 from recall_sim.simulator.signing import check_signing_secret
 from recall_sim.simulator.zoom import SIM_USER_PARAM, ZoomSettings
 from recall_sim.simulator.zoom.settings import DEFAULT_ACCESS_TOKEN_LIFETIME, MAX_LIFETIME
@@ -45,6 +45,7 @@ class ServeSettings:
     zoom_token_lifetime: int = DEFAULT_ACCESS_TOKEN_LIFETIME
     log_level: str = "warning"
     api_key: str | None = None  # None: a random key, printed at start
+    api_key_from_env: bool = False  # from RECALL_SIM_API_KEY: the banner shows a fingerprint
     verification_secret: str | None = None
     poll_interval: float = DEFAULT_POLL_INTERVAL
     poll_jitter: float = 0.0
@@ -54,6 +55,7 @@ class ServeSettings:
     rate_limits: bool = False
     state_path: str | None = None
     journal_path: str | None = None
+    url_secrets: SecretPolicy = NO_NAMED_SECRETS  # --secret-param / --secret-path-segment
 
     def zoom_settings(self) -> ZoomSettings:
         return ZoomSettings(access_token_lifetime=self.zoom_token_lifetime)
@@ -68,6 +70,7 @@ class ServeSettings:
             duplicate_credentials=self.duplicate_credentials,
             rate_limits=self.rate_limits,
             journal_path=self.journal_path,
+            url_secrets=self.url_secrets,
         )
         return settings if self.api_key is None else settings.updated({"api_key": self.api_key})
 
@@ -182,6 +185,7 @@ def _add_recall_arguments(parser: argparse.ArgumentParser) -> None:
         help="append each callback call to this file as it is made (JSON Lines, "
         "flushed per call, never truncated)",
     )
+    add_secret_arguments(recall)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -220,6 +224,7 @@ def settings_from_args(args: argparse.Namespace) -> ServeSettings:
         zoom_token_lifetime=args.zoom_token_lifetime,
         log_level=args.log_level,
         api_key=args.api_key,
+        api_key_from_env=args.api_key is not None and args.api_key == os.environ.get(API_KEY_ENV),
         verification_secret=args.verification_secret,
         poll_interval=args.poll_interval,
         poll_jitter=args.poll_jitter,
@@ -229,6 +234,7 @@ def settings_from_args(args: argparse.Namespace) -> ServeSettings:
         rate_limits=args.rate_limits,
         state_path=args.state,
         journal_path=args.journal_file,
+        url_secrets=secret_policy(args),
     )
 
 
@@ -257,7 +263,13 @@ def _base_url(sock: socket.socket) -> str:
     return f"http://{shown}:{port}"
 
 
-def banner(sim: Simulator, url: str, *, control: ControlAccess | None = None) -> str:
+def banner(
+    sim: Simulator,
+    url: str,
+    *,
+    control: ControlAccess | None = None,
+    api_key_from_env: bool = False,
+) -> str:
     """What ``serve`` prints at start: where everything is and how to onboard a user."""
     zoom = sim.zoom
     app, user = zoom.default_app, zoom.default_user
@@ -285,7 +297,7 @@ def banner(sim: Simulator, url: str, *, control: ControlAccess | None = None) ->
         f"  {authorize}\n"
         f"  add &{SIM_USER_PARAM}=NAME_OR_EMAIL to consent as another user "
         "(created on first use)",
-        _recall_banner(sim, url),
+        _recall_banner(sim, url, api_key_from_env=api_key_from_env),
         f"Test controls   {url}{CONTROL_PREFIX}/zoom   (API docs: {url}{CONTROL_PREFIX}/docs)\n"
         f"  access        {_control_access_line(control or ControlAccess())}\n"
         f"  reset         POST {url}{CONTROL_PREFIX}/reset",
@@ -304,9 +316,15 @@ def _control_access_line(control: ControlAccess) -> str:
     )
 
 
-def _recall_banner(sim: Simulator, url: str) -> str:
+def _recall_banner(sim: Simulator, url: str, *, api_key_from_env: bool) -> str:
     recall = sim.recall.settings
-    key = recall.api_key  # the simulator's own credential: printed whole, here only
+    # A key the user set in the environment is shown as a fingerprint, enough to recognise
+    # it (and CI logs keep what is printed); a random one whole, the only way to learn it.
+    key, origin = (
+        (redact_token(recall.api_key), f"from {API_KEY_ENV}; ")
+        if api_key_from_env
+        else (recall.api_key, "")
+    )
     secret = recall.verification_secret
     signing = "unsigned" if secret is None else f"signed with {redact_token(secret)}"
     interval = recall.poll_interval
@@ -316,7 +334,7 @@ def _recall_banner(sim: Simulator, url: str) -> str:
     return (
         "Fake Recall (point your Recall client's base URL here)\n"
         f"  API base        {url}{API_PREFIX}/   (instead of https://us-east-1.recall.ai/api/v2/)\n"
-        f"  API key         {key}   (header: Authorization: Token <key>)\n"
+        f"  API key         {key}   ({origin}header: Authorization: Token <key>)\n"
         f"  callbacks       {recall.callback_deadline:g} s budget, {schedule}, "
         f"unhealthy after {recall.unhealthy_after} failures, {signing}\n"
         f"  state           {state}\n"
@@ -354,7 +372,8 @@ def serve(settings: ServeSettings, *, out: TextIO | None = None) -> int:
             f"(the controls under {CONTROL_PREFIX}/ require the control token)",
             file=out,
         )
-    print(banner(sim, url, control=control), file=out, flush=True)
+    shown = banner(sim, url, control=control, api_key_from_env=settings.api_key_from_env)
+    print(shown, file=out, flush=True)
     config = uvicorn.Config(
         build_app(sim, control=control),
         log_level=settings.log_level,

@@ -18,17 +18,24 @@ from recall_sim.simulator.judge import Judgement, judge
 from recall_sim.simulator.prober import aprobe
 from recall_sim.simulator.recall.journal import CallJournal, CallPurpose, CallRecord
 from recall_sim.simulator.recall.settings import RecallSettings
-from recall_sim.simulator.redaction import mask_url, redact_text
+from recall_sim.simulator.redaction import NO_NAMED_SECRETS, SecretPolicy, redact_text
 from recall_sim.simulator.signing import signature_headers
 
 __all__ = ["CallResult", "CallbackCaller", "rejection_detail"]
 
 
-def rejection_detail(judgement: Judgement) -> str:
-    """Each failed rule's finding followed by its id, e.g. "... at least 120 s (contract.min-…)"."""
-    findings = "; ".join(f"{redact_text(v.detail)} ({v.rule})" for v in judgement.failures)
-    url = mask_url(judgement.observation.url)
-    return f"Access token callback {url} was rejected: {findings}"
+def rejection_detail(judgement: Judgement, *, secrets: SecretPolicy = NO_NAMED_SECRETS) -> str:
+    """Each failed rule's finding followed by its id, e.g. "... at least 120 s (contract.min-…)".
+
+    ``secrets``: the URL parts the user named; their values are hidden in the findings too,
+    which quote the answer (a redirect to the same URL carries them).
+    """
+    url = judgement.observation.url
+    hidden = secrets.values(url)
+    findings = "; ".join(
+        f"{redact_text(v.detail, secrets=hidden)} ({v.rule})" for v in judgement.failures
+    )
+    return f"Access token callback {secrets.mask_url(url)} was rejected: {findings}"
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,7 @@ class CallResult:
 
     judgement: Judgement
     record: CallRecord
+    secrets: SecretPolicy = NO_NAMED_SECRETS  # what the call's outputs mask
 
     @property
     def accepted(self) -> bool:
@@ -49,7 +57,7 @@ class CallResult:
     @property
     def detail(self) -> str:
         """Why the answer was rejected, naming each failed rule ('' when accepted)."""
-        return "" if self.accepted else rejection_detail(self.judgement)
+        return "" if self.accepted else rejection_detail(self.judgement, secrets=self.secrets)
 
 
 class CallbackCaller:
@@ -117,5 +125,6 @@ class CallbackCaller:
             credential=credential,
             oauth_app=oauth_app,
             signed=headers is not None,
+            secrets=settings.url_secrets,
         )
-        return CallResult(judgement=judgement, record=record)
+        return CallResult(judgement=judgement, record=record, secrets=settings.url_secrets)

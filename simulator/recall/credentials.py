@@ -35,7 +35,6 @@ from recall_sim.simulator.recall.models import (
 )
 from recall_sim.simulator.recall.settings import DuplicatePolicy, RecallSettings
 from recall_sim.simulator.recall.store import RecallStore
-from recall_sim.simulator.redaction import mask_url
 
 __all__ = ["AccessToken", "CredentialCreated", "CredentialLifecycle"]
 
@@ -157,7 +156,7 @@ class CredentialLifecycle:
             if account_id:
                 return None, account_id
             missing = "'aid' (the Zoom account id)"
-        url = mask_url(result.judgement.observation.url)
+        url = result.record.url  # masked as the user asked, like every other output
         detail = (
             f"Access token callback {url} was rejected: the token has no {missing} claim, "
             f"so Recall cannot tell whose token it is ({_IDENTITY_RULE})"

@@ -25,7 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from recall_sim.simulator.judge import Judgement
-from recall_sim.simulator.redaction import mask_url, redact_text, redact_token
+from recall_sim.simulator.redaction import (
+    NO_NAMED_SECRETS,
+    SecretPolicy,
+    redact_text,
+    redact_token,
+)
 from recall_sim.simulator.rules import Outcome
 from recall_sim.simulator.timestamps import iso_timestamp
 
@@ -185,26 +190,31 @@ class CallJournal:
         credential: uuid.UUID | None,
         oauth_app: uuid.UUID | None,
         signed: bool,
+        secrets: SecretPolicy = NO_NAMED_SECRETS,
     ) -> CallRecord:
-        """Append what one call produced; the judgement's raw token is redacted here."""
+        """Append what one call produced; the judgement's raw token is redacted here, and
+        the URL parts ``secrets`` names are masked (their values hidden in the details)."""
         obs = judgement.observation
+        hidden = secrets.values(obs.url)
+        error = None if obs.error is None else f"{obs.error.kind.value}: {obs.error.message}"
         with self._lock:
             self._seq += 1
             record = CallRecord(
                 seq=self._seq,
                 at=obs.started_at,
                 purpose=purpose,
-                url=mask_url(obs.url),
+                url=secrets.mask_url(obs.url),
                 credential=credential,
                 oauth_app=oauth_app,
                 accepted=judgement.accepted,
                 status=obs.status,
-                error=None if obs.error is None else f"{obs.error.kind.value}: {obs.error.message}",
+                error=None if error is None else redact_text(error, secrets=hidden),
                 connect_s=_rounded(obs.timings.connect),
                 first_byte_s=_rounded(obs.timings.first_byte),
                 total_s=round(obs.timings.total, 4),
                 verdicts=tuple(
-                    (v.rule, v.outcome.value, redact_text(v.detail)) for v in judgement.verdicts
+                    (v.rule, v.outcome.value, redact_text(v.detail, secrets=hidden))
+                    for v in judgement.verdicts
                 ),
                 token=None if judgement.token is None else redact_token(judgement.token),
                 remaining_validity_s=(

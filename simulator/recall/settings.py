@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from recall_sim.simulator.redaction import redact_token
+from recall_sim.simulator.redaction import NO_NAMED_SECRETS, SecretPolicy, redact_token
 from recall_sim.simulator.signing import check_signing_secret
 
 __all__ = [
@@ -23,9 +23,10 @@ __all__ = [
 ]
 
 DEFAULT_POLL_INTERVAL = 60.0
-# Settings that name credentials or files: chosen when the server starts, never changed
-# over HTTP (a control request could otherwise lock the user out or aim a write anywhere).
-FIXED_AT_START = frozenset({"api_key", "journal_path"})
+# Settings that name credentials or files, or say which secrets to mask: chosen when the
+# server starts, never changed over HTTP (a control request could otherwise lock the user
+# out, aim a write anywhere, or unmask a secret in every later log and journal line).
+FIXED_AT_START = frozenset({"api_key", "journal_path", "url_secrets"})
 
 
 def new_api_key() -> str:
@@ -77,6 +78,9 @@ class RecallSettings:
     ``journal_path``: a JSON Lines file each call is appended to as it is made (one
     flushed line per call); opened at start, never truncated, untouched by a reset.
     ``journal_size``: how many calls the journal keeps (oldest dropped first).
+    ``url_secrets``: the callback URL parts to mask besides those that look secret
+    (``recall-sim serve --secret-param/--secret-path-segment``), in every 400 ``detail``,
+    app and credential log and journal line.
     """
 
     api_key: str = field(default_factory=new_api_key)
@@ -94,6 +98,7 @@ class RecallSettings:
     max_body_bytes: int = 2_621_440
     journal_path: str | None = None
     journal_size: int = 10_000
+    url_secrets: SecretPolicy = NO_NAMED_SECRETS
 
     def __post_init__(self) -> None:
         if not isinstance(self.api_key, str) or not self.api_key.strip():
@@ -129,6 +134,8 @@ class RecallSettings:
             raise ValueError(f"rate_limits must be true or false, got {self.rate_limits!r}")
         if self.journal_path is not None and not isinstance(self.journal_path, str):
             raise ValueError(f"journal_path must be a path or null, got {self.journal_path!r}")
+        if not isinstance(self.url_secrets, SecretPolicy):
+            raise ValueError(f"url_secrets must be a SecretPolicy, got {self.url_secrets!r}")
 
     def updated(self, changes: Mapping[str, Any]) -> RecallSettings:
         """A copy with ``changes`` applied; unknown names and bad values raise ValueError."""
