@@ -19,6 +19,7 @@ from recall_sim.simulator.cli import main
 from recall_sim.simulator.redaction import fingerprint
 from recall_sim.simulator.serving import ThreadedServer
 from tests.support.flawed_callback import SECRETS, callback_url
+from tests.support.raw_echo import raw_echo_server
 from tests.support.tokens import USER_ID, zoom_token
 
 SECRET = "pl41n-n4med-Secret-0077"  # under a name the heuristic does not know
@@ -170,3 +171,15 @@ def test_tokens_stay_redacted_when_a_named_secret_is_short(
     _, out, _ = probe([f"{callback_server.url}/good?code=ab1", "--secret-param", "code"], capsys)
     assert "code=***" in out and "code=ab1" not in out
     assert zoom_token()[:40] not in out
+
+
+def test_a_secret_echoed_in_a_non_http_answer_is_hidden(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with raw_echo_server() as base:
+        url = f"{base}/e?code={SECRET}"
+        for extra in ([], ["--json"]):
+            code, out, _ = probe([url, "--secret-param", "code", *extra], capsys)
+            assert code == 1
+            assert "invalid-http" in out and "GET /e?code=" in out  # the echo is shown...
+            assert SECRET not in out  # ...without the secret

@@ -20,6 +20,7 @@ from recall_sim.simulator.redaction import SecretPolicy
 from recall_sim.simulator.serving import ThreadedServer
 from tests.recall.conftest import API_KEY, FAST_DEADLINE
 from tests.recall.support import Callbacks, Mode
+from tests.support.raw_echo import raw_echo_server
 
 QUERY_SECRET = "qu3ry-Secret-under-code-0001"
 SEGMENT_SECRET = "s3gment-Secret-in-path-0002"
@@ -114,6 +115,21 @@ def test_every_output_masks_the_named_parts(
     assert "(contract.status-2xx)" in credential_logs
     assert "(contract.min-validity-120s)" in credential_logs
     assert len(journal_file.read_text(encoding="utf-8").splitlines()) == len(journal["calls"])
+
+
+def test_a_secret_the_answer_echoes_is_hidden_in_the_detail_and_the_journal(
+    api: httpx.Client, control: httpx.Client, app_id: str, journal_file: Path
+) -> None:
+    with raw_echo_server() as base:  # not HTTP: it sends the request line back
+        url = f"{base}/e?code={QUERY_SECRET}"
+        response = api.post(
+            "/zoom-oauth-credentials/", json={"oauth_app": app_id, "access_token_callback_url": url}
+        )
+    assert response.status_code == 400
+    [call] = control.get("/journal").json()["calls"]
+    assert "GET /e?code=" in call["error"]  # the echo is shown...
+    for output in (response.text, json.dumps(call), journal_file.read_text(encoding="utf-8")):
+        assert QUERY_SECRET not in output  # ...without the secret
 
 
 def test_the_policy_is_shown_and_cannot_be_changed_over_http(
