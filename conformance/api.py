@@ -11,10 +11,20 @@ __all__ = ["check"]
 
 
 def check(config: CheckConfig) -> Report:
-    """Grade every selected rule in run order and return the report (raises UsageError)."""
+    """Grade every selected rule in run order and return the report (raises UsageError).
+
+    Ctrl-C is the caller's to handle: the KeyboardInterrupt propagates, with a note
+    saying which rule was running and which had finished.
+    """
     run = ConformanceRun(config.validate())
     selected = set(select_rules(config.rules))
-    for rule_id in RUN_ORDER:
-        if rule_id in selected:
-            run.grade(rule_id)
+    try:
+        for rule_id in RUN_ORDER:
+            if rule_id in selected:
+                run.grade(rule_id)
+    except KeyboardInterrupt as exc:
+        run.interrupt()
+        run.finish()
+        exc.add_note(f"recall-sim: {run.interruption()}")
+        raise
     return run.finish()

@@ -1,7 +1,8 @@
 """``recall-sim check URL``: the conformance suite through pytest, with CI-friendly exit codes.
 
 0 no rule failed (warnings allowed unless --strict), 1 a rule failed, 2 a usage or
-environment error found before any rule ran (SPEC §4).
+environment error found before any rule ran (SPEC §4), 130 interrupted (Ctrl-C), with
+the reports of the rules that finished marked as interrupted.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from recall_sim.conformance.config import (
     DEFAULT_BURST,
@@ -20,9 +22,15 @@ from recall_sim.conformance.config import (
 )
 from recall_sim.simulator.commands.arguments import add_secret_arguments
 
+if TYPE_CHECKING:
+    from collections.abc import Generator
+
+    import pytest
+
 __all__ = ["CheckSettings", "add_arguments", "run", "run_check"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as `recall-sim` answers Ctrl-C everywhere
 # Errors that mean "nothing is listening there", as opposed to a callback that misbehaves.
 _UNREACHABLE = {"dns-failure", "connection-refused", "invalid-url", "connect-error"}
 
@@ -116,18 +124,85 @@ def run_check(settings: CheckSettings) -> int:
     """Validate, make sure the target is there, then run the suite; return the exit code."""
     try:
         config = settings.config.validate()
+        _check_outputs(settings)
         _preflight(config)
     except UsageError as exc:
         print(f"recall-sim check: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        return _interrupted("interrupted before any rule ran")
     import pytest
 
-    from recall_sim.conformance.pytest_options import SUITE
+    from recall_sim.conformance.pytest_options import RUN_KEY, SUITE
 
-    code = pytest.main(_pytest_args(settings, str(SUITE)))
+    guard = _ctrl_c_guard()
+    code = pytest.main(_pytest_args(settings, str(SUITE)), plugins=[guard])
+    run = guard.config.stash.get(RUN_KEY, None) if guard.config is not None else None
+    if run is not None and (run.report.interrupted or code == pytest.ExitCode.INTERRUPTED):
+        return _interrupted(run.interruption())
+    if code == pytest.ExitCode.INTERRUPTED:
+        return _interrupted("interrupted before any rule ran")
     if code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         return int(code)
     return EXIT_USAGE
+
+
+def _interrupted(line: str) -> int:
+    print(f"recall-sim check: {line}", file=sys.stderr)
+    # CPython 3.11 remembers a KeyboardInterrupt that landed in exec()'d code (Hypothesis
+    # and dataclasses generate code that way) even once it was handled, and under
+    # `python -m` turns the exit status into death by SIGINT. Running exec() once more
+    # resets that memory, so the status is 130 however the command was started.
+    exec("None")  # noqa: S102 - a constant, no input involved
+    return EXIT_INTERRUPTED
+
+
+def _check_outputs(settings: CheckSettings) -> None:
+    """A report that cannot be written is a usage error now, not a traceback after the run."""
+    from recall_sim.conformance.report import check_output_path, check_output_paths_differ
+
+    outputs = [("--report-json", settings.report_json), ("--junitxml", settings.junitxml)]
+    given = [(option, path) for option, path in outputs if path is not None]
+    for option, path in given:
+        check_output_path(option, path)
+    if len(given) == 2:
+        check_output_paths_differ(given[0], given[1])
+
+
+class _CtrlC:
+    """A pytest plugin for ``check``'s own run: Ctrl-C while rules run ends the suite as
+    if it had finished, so every report is written (marked interrupted) and the command
+    prints one line instead of pytest's KeyboardInterrupt banner and trace.
+
+    Built by `_ctrl_c_guard`, because pytest is imported only once a run starts.
+    """
+
+    config: pytest.Config | None
+
+
+def _ctrl_c_guard() -> _CtrlC:
+    import pytest
+
+    from recall_sim.conformance.pytest_options import RUN_KEY
+
+    class Guard(_CtrlC):
+        def __init__(self) -> None:
+            self.config = None
+
+        def pytest_configure(self, config: pytest.Config) -> None:
+            self.config = config
+
+        @pytest.hookimpl(wrapper=True)
+        def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, object, object]:
+            try:
+                return (yield)
+            except KeyboardInterrupt:
+                run = session.config.stash.get(RUN_KEY, None)
+                if run is not None:
+                    run.interrupt()
+                return True
+
+    return Guard()
 
 
 def _preflight(config: CheckConfig) -> None:

@@ -6,6 +6,7 @@ recall-sim installed. Nothing heavy is imported unless ``--callback-url`` is giv
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,8 @@ __all__ = [
 ]
 
 RUN_KEY: pytest.StashKey[ConformanceRun] = pytest.StashKey()
+# pytest's own --junitxml file, as its junitxml plugin resolves it (None: not written).
+JUNIT_KEY: pytest.StashKey[Path | None] = pytest.StashKey()
 SUITE = Path(__file__).with_name("suite.py")
 
 
@@ -99,11 +102,36 @@ def pytest_configure(config: pytest.Config) -> None:
             show_secrets=option("--callback-show-secrets"),
             rules=tuple(option("--callback-rule")),
         ).validate()
+        config.stash[JUNIT_KEY] = _check_output_paths(config)
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[RUN_KEY] = ConformanceRun(check)
     if str(SUITE) not in config.args:
         config.args.append(str(SUITE))
+
+
+def _check_output_paths(config: pytest.Config) -> Path | None:
+    """Fail now, not after the whole suite, when a report could not be written."""
+    from recall_sim.conformance.report import check_output_path, check_output_paths_differ
+
+    outputs: list[tuple[str, Path]] = []
+    report_json = config.getoption("--callback-report-json")
+    if report_json:
+        outputs.append(("--callback-report-json", Path(report_json)))
+    junit: Path | None = None
+    # Absent with -p no:junitxml; pytest-xdist workers leave the file to the controller.
+    xmlpath = getattr(config.option, "xmlpath", None)
+    if xmlpath and not hasattr(config, "workerinput"):
+        # The same resolution as pytest's junitxml plugin, so both name one file.
+        junit = Path(
+            os.path.normpath(os.path.abspath(os.path.expanduser(os.path.expandvars(xmlpath))))
+        )
+        outputs.append(("--junitxml", junit))
+    for option, path in outputs:
+        check_output_path(option, path)
+    if len(outputs) == 2:
+        check_output_paths_differ(outputs[0], outputs[1])
+    return junit
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -121,9 +149,24 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.write_line(report.table(terminalreporter._tw.fullwidth))
 
 
+# trylast: after pytest's junitxml plugin has written its file, which this may amend.
+@pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = session.config.stash.get(RUN_KEY, None)
-    path = session.config.getoption("--callback-report-json", default=None)
-    if run is None or not path:
+    if run is None:
         return
-    run.finish().write_json(Path(path))
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        run.interrupt()
+    report = run.finish()
+    path = session.config.getoption("--callback-report-json", default=None)
+    if path:
+        report.write_json(Path(path))
+    junit = session.config.stash.get(JUNIT_KEY, None)
+    if report.interrupted and junit is not None and junit.is_file():
+        from recall_sim.conformance.report import mark_junit_interrupted
+
+        mark_junit_interrupted(
+            junit,
+            rule=run.interrupted_during,
+            message=f"recall-sim: {run.interruption(name_rules=False)}",
+        )

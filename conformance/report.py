@@ -1,18 +1,33 @@
-"""What a run found: the terminal table, the failure details and the JSON report (SPEC §4)."""
+"""What a run found: the terminal table, the failure details and the JSON report (SPEC §4).
+
+Also where the reports go: `check_output_path` proves a report can be written before
+any rule runs, and `mark_junit_interrupted` keeps an interrupted run's JUnit file from
+reading as a clean pass.
+"""
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import shutil
+import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from recall_sim.conformance.config import UsageError
 from recall_sim.simulator.rules import Outcome, Verdict
 
-__all__ = ["Report", "RuleReport"]
+__all__ = [
+    "Report",
+    "RuleReport",
+    "check_output_path",
+    "check_output_paths_differ",
+    "mark_junit_interrupted",
+]
 
 _LABEL = {Outcome.PASS: "PASS", Outcome.FAIL: "FAIL", Outcome.WARN: "WARN", Outcome.SKIP: "SKIP"}
 
@@ -75,6 +90,9 @@ class Report:
     finished_at: float | None = None
     requests_sent: int = 0
     notes: list[str] = field(default_factory=list)
+    # Stopped (Ctrl-C) before every selected rule ran: `results` holds only the rules
+    # that finished, so a reader must not take the counts for a whole run.
+    interrupted: bool = False
 
     def summary(self) -> dict[str, int]:
         counts = dict.fromkeys((o.value for o in Outcome), 0)
@@ -101,6 +119,7 @@ class Report:
             "seed": self.seed,
             "requests_sent": self.requests_sent,
             "summary": self.summary(),
+            "interrupted": self.interrupted,
             "notes": self.notes,
             "results": [r.to_json() for r in self.results],
         }
@@ -127,5 +146,106 @@ class Report:
             f"{counts['pass']} passed, {counts['fail']} failed, {counts['warn']} warned, "
             f"{counts['skip']} skipped in {self.duration_s:.1f} s "
             f"({self.requests_sent} requests, seed {self.seed})"
+            + ("; INTERRUPTED: the rules not listed did not run" if self.interrupted else "")
         )
         return "\n".join(lines)
+
+
+def check_output_path(option: str, path: Path) -> None:
+    """Raise UsageError unless a report can be written at ``path``, leaving nothing behind.
+
+    Missing parent directories are fine: they are created when the report is written,
+    as pytest's own --junitxml and coverage.py do. The check really opens the file
+    (and creates the missing directories), because permission bits alone do not tell:
+    root ignores them, and read-only or virtual file systems refuse anyway.
+    """
+    target = Path(os.path.realpath(path))  # a symlink is written through, so check its target
+    if target.is_dir():
+        raise UsageError(f"{option} {path} is a directory; give a file path inside it")
+    existing = target.parent
+    missing: list[Path] = []
+    while not os.path.lexists(existing):
+        missing.append(existing)
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"{option} {path} cannot be created: {existing} is not a directory")
+    created: list[Path] = []
+    probe: Path | None = None
+    try:
+        for directory in reversed(missing):
+            directory.mkdir()
+            created.append(directory)
+        if target.exists():
+            if target.is_file():
+                # Append mode without writing: the file, its content and mtime stay as they are.
+                os.close(os.open(target, os.O_WRONLY | os.O_APPEND))
+        else:
+            os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+            probe = target
+    except OSError as exc:
+        raise UsageError(f"{option} {path} is not writable: {_why(exc, target)}") from None
+    finally:
+        if probe is not None:
+            probe.unlink(missing_ok=True)
+        for directory in reversed(created):
+            try:
+                directory.rmdir()
+            except OSError:  # something else wrote there meanwhile: theirs to keep
+                break
+
+
+def check_output_paths_differ(first: tuple[str, Path], second: tuple[str, Path]) -> None:
+    """Two reports at one path would overwrite each other: a usage error."""
+    (first_option, first_path), (second_option, second_path) = first, second
+    if os.path.realpath(first_path) == os.path.realpath(second_path):
+        raise UsageError(
+            f"{first_option} and {second_option} both name {first_path}; "
+            "give each report its own file"
+        )
+
+
+def _why(exc: OSError, target: Path) -> str:
+    reason = {
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.EROFS: "read-only file system",
+        errno.ENOSPC: "no space left on the device",
+    }.get(exc.errno or 0, exc.strerror or type(exc).__name__)
+    # Name the culprit when it is not the file itself, e.g. a directory that could not be made.
+    if exc.filename and Path(exc.filename) != target:
+        return f"{reason} ({exc.filename})"
+    return reason
+
+
+def mark_junit_interrupted(path: Path, *, rule: str | None, message: str) -> None:
+    """Make an interrupted run's JUnit file say so, where CI viewers look.
+
+    pytest writes only the test cases that finished, which reads as a clean (if short)
+    run. This adds an ``<error>`` test case (the rule that was running, else one named
+    ``interrupted``), counts it in the suite's ``errors`` and ``tests``, and adds the
+    suite property ``interrupted=true``. Every JUnit viewer shows an errored case.
+    """
+    # The file is the one pytest wrote moments ago in this process, not outside input.
+    tree = ET.parse(path)  # noqa: S314
+    root = tree.getroot()
+    suite = root if root.tag == "testsuite" else root.find("testsuite")
+    if suite is None:
+        return
+    properties = suite.find("properties")
+    if properties is None:
+        properties = ET.Element("properties")
+        suite.insert(0, properties)
+    ET.SubElement(properties, "property", name="interrupted", value="true")
+    sibling = suite.find("testcase")
+    classname = sibling.get("classname", "") if sibling is not None else ""
+    case = ET.SubElement(
+        suite,
+        "testcase",
+        classname=classname or "recall_sim.conformance.suite",
+        name=f"test_rule[{rule}]" if rule else "interrupted",
+        time="0",
+    )
+    ET.SubElement(case, "error", type="KeyboardInterrupt", message=message).text = message
+    for counter in ("errors", "tests"):
+        suite.set(counter, str(int(suite.get(counter, "0")) + 1))
+    tree.write(path, encoding="utf-8", xml_declaration=True)
