@@ -352,7 +352,9 @@ def serve(settings: ServeSettings, *, out: TextIO | None = None) -> int:
             state_path=settings.state_path,
         )
     except (sqlite3.Error, OSError, RuntimeError, ValueError) as exc:
-        where = f" (--state {settings.state_path})" if settings.state_path else ""
+        # The store's and the journal's own errors name their file; SQLite's do not.
+        named = settings.state_path and isinstance(exc, sqlite3.Error)
+        where = f" (--state {settings.state_path})" if named else ""
         print(f"recall-sim serve: cannot start the fake Recall{where}: {exc}", file=sys.stderr)
         return 2
     try:

@@ -101,7 +101,7 @@ def test_an_unusable_state_file_is_an_environment_error(
         db.execute("PRAGMA user_version = 42")
     assert serve(ServeSettings(port=0, state_path=str(path))) == 2
     [line] = capsys.readouterr().err.splitlines()
-    assert line.startswith(f"recall-sim serve: cannot start the fake Recall (--state {path}):")
+    assert line.startswith(f"recall-sim serve: cannot start the fake Recall: state file {path}")
     assert "schema version 42" in line
 
 
