@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
+from recall_sim.conformance.url_parts import UrlParts
 from recall_sim.simulator.rules import RULES
 from recall_sim.simulator.signing import check_signing_secret
 
@@ -67,8 +68,27 @@ class CheckConfig:
             raise UsageError(
                 f"--fuzz-examples must be between 1 and 5000, got {self.fuzz_examples}"
             )
+        self._check_secret_parts()
         select_rules(self.rules)
         return self
+
+    def _check_secret_parts(self) -> None:
+        """A named part the URL lacks would leave the auth rules nothing to mutate."""
+        parts = UrlParts.parse(self.url)
+        for name in self.secret_params:
+            if parts.raw_query_value(name) is None:
+                present = [unquote(n) for n, v in parts.query if v is not None]
+                have = ", ".join(present) if present else "none"
+                raise UsageError(
+                    f"--secret-param {name}: the URL has no such query parameter (it has: {have})"
+                )
+        index = self.secret_path_segment
+        if index is not None and parts.segment_index(index) is None:
+            count = len(parts.segments)
+            raise UsageError(
+                f"--secret-path-segment {index}: the URL has {count} path segment(s); "
+                "count from 0 (or from -1, the last)"
+            )
 
 
 def _check_http_url(option: str, url: str) -> None:

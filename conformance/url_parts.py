@@ -23,6 +23,8 @@ class SecretPart:
     key: str | int  # the parameter name, or the path segment index (0 = first segment)
     raw_value: str = field(repr=False)  # a secret: never in a repr
     reason: str = ""
+    # A query item without '=' (``?s3cr3t``): its name is the secret, so never shown.
+    bare_position: int | None = None
 
     @property
     def value(self) -> str:
@@ -30,9 +32,11 @@ class SecretPart:
 
     @property
     def label(self) -> str:
-        return (
-            f"query parameter {self.key!r}" if self.kind == "query" else f"path segment {self.key}"
-        )
+        if self.kind == "path":
+            return f"path segment {self.key}"
+        if self.bare_position is not None:
+            return f"query item {self.bare_position} (a bare value, no '=')"
+        return f'query parameter "{self.key}"'
 
 
 @dataclass(frozen=True)
@@ -107,8 +111,8 @@ class UrlParts:
             if raw is not None:
                 parts.append(SecretPart("query", name, raw, "named by --secret-param"))
         if secret_path_segment is not None:
-            index = secret_path_segment % len(self.segments) if self.segments else 0
-            if self.segments:
+            index = self.segment_index(secret_path_segment)
+            if index is not None:
                 parts.append(
                     SecretPart(
                         "path", index, self.segments[index], "named by --secret-path-segment"
@@ -124,10 +128,22 @@ class UrlParts:
             if looks_like_secret_name(name) and self.raw_query_value(name)
         ]
 
+    def segment_index(self, index: int) -> int | None:
+        """``index`` as a position from the start (negative: from the end); None if absent."""
+        count = len(self.segments)
+        return index % count if count and -count <= index < count else None
+
     def candidate_parts(self) -> list[SecretPart]:
         """Every query parameter and non-empty path segment, for the drop-one-and-see search."""
+        bare = {unquote(n): i for i, (n, v) in enumerate(self.query, start=1) if v is None}
         parts = [
-            SecretPart("query", name, self.raw_query_value(name) or "", "needed for a token")
+            SecretPart(
+                "query",
+                name,
+                self.raw_query_value(name) or "",
+                "needed for a token",
+                bare_position=bare.get(name),
+            )
             for name in self.query_names()
         ]
         parts += [

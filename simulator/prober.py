@@ -32,7 +32,7 @@ import httpx
 from recall_sim.simulator.clock import SYSTEM_CLOCK, Clock
 from recall_sim.simulator.connections import AsyncNetwork, connect_before, open_stream
 from recall_sim.simulator.observation import ErrorKind, Observation, ProbeFailure, Timings
-from recall_sim.simulator.redaction import redact_text
+from recall_sim.simulator.redaction import redact_text, url_values
 
 __all__ = ["DEFAULT_DEADLINE", "DEFAULT_MAX_BODY", "USER_AGENT", "aprobe", "probe", "url_problem"]
 
@@ -317,7 +317,7 @@ class _Exchange:
         tls = " (a TLS record: the server speaks https)" if head[:2] in _TLS_RECORDS else ""
         return (
             f"the server sent {self.head_bytes} bytes with no HTTP status line{tls}, "
-            f"starting: {_preview(head)}"
+            f"starting: {_preview(head, hide=url_values(self.url))}"
         )
 
     def observation(self) -> Observation:
@@ -450,10 +450,11 @@ def classify_error(exc: BaseException, *, connected: bool, got_headers: bool) ->
     return ProbeFailure(ErrorKind.CONNECT_ERROR, f"{type(exc).__name__}: {_first_line(chain)}")
 
 
-def _preview(data: bytes) -> str:
-    """The first characters of raw bytes as printable text: JWTs redacted, every byte that
-    is not printable shown as an escape (so a terminal never interprets it)."""
-    text = redact_text(data.decode("utf-8", "backslashreplace"))  # redact before cutting
+def _preview(data: bytes, *, hide: tuple[str, ...] = ()) -> str:
+    """The first characters of raw bytes as printable text: JWTs and ``hide`` redacted,
+    every byte that is not printable shown as an escape (so a terminal never interprets it)."""
+    # Redact before cutting: a cut secret is no longer recognisable.
+    text = redact_text(data.decode("utf-8", "backslashreplace"), secrets=hide)
     shown = "".join(
         c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
     )

@@ -25,6 +25,7 @@ __all__ = [
     "redact_text",
     "redact_token",
     "split_secrets",
+    "url_values",
 ]
 
 MASK = "***"
@@ -310,6 +311,20 @@ def _name_is_named(raw_name: str, named: frozenset[str]) -> bool:
     return bool(named) and (
         unquote_plus(raw_name).lower() in named or unquote(raw_name).lower() in named
     )
+
+
+def url_values(url: str) -> tuple[str, ...]:
+    """Every value a URL carries (path segments, query and matrix values, user info), raw
+    and decoded: what a server that echoes the request could send back."""
+    try:
+        parts = urlsplit(url)
+        userinfo = (parts.username or "", parts.password or "")
+    except ValueError:
+        return ()
+    pieces = [*parts.path.split("/"), *userinfo]
+    for item in re.split("[&;]", f"{parts.query};{parts.path}"):
+        pieces.append(item.partition("=")[2] or item)
+    return tuple({form for piece in pieces if piece for form in (piece, unquote_plus(piece))})
 
 
 def redact_text(text: str, *, secrets: Iterable[str] = (), show: bool = False) -> str:

@@ -17,6 +17,7 @@ from recall_sim.simulator.prober import aprobe, probe, url_problem
 from recall_sim.simulator.redaction import redact_token
 from recall_sim.simulator.serving import ThreadedServer
 from tests.support.mock_network import answering, http_answer
+from tests.support.raw_echo import raw_echo_server
 from tests.support.tokens import zoom_token
 
 Probe = Callable[..., Observation]
@@ -322,6 +323,17 @@ def test_a_token_line_is_invalid_http_without_echoing_the_token(
     assert obs.error is not None and obs.error.kind is ErrorKind.INVALID_HTTP
     assert NOT_HTTP_JWT[:20] not in obs.error.message
     assert "bytearray" not in obs.error.message
+
+
+def test_an_echo_of_the_request_never_shows_part_of_a_url_value(call: Probe):
+    # The preview is cut at 80 characters: a value cut in half would no longer be
+    # recognisable afterwards, so the request's own values are redacted before the cut.
+    value = "v" + "0123456789abcdef" * 8  # under a name that does not look secret
+    with raw_echo_server() as base:
+        obs = call(f"{base}/e?lang={value}")
+    assert obs.error is not None and obs.error.kind is ErrorKind.INVALID_HTTP
+    assert "GET /e?lang=" in obs.error.message
+    assert value[:16] not in obs.error.message
 
 
 def test_a_tls_record_to_http_is_invalid_http_saying_the_server_speaks_https(

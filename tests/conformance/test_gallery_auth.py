@@ -119,9 +119,9 @@ def test_secret_parts_are_found_by_dropping_parts_and_overridable(
     graded = verdict(report, "auth.rejects-missing-credential")
     assert graded.outcome is Outcome.PASS, graded.detail
     parts = graded.evidence["secret_parts"]
-    assert "query parameter 'k' (needed for a token)" in parts
-    assert "query parameter 'user-id' (needed for a token)" in parts
+    assert 'query parameter "k" (needed for a token)' in parts
+    assert 'query parameter "user-id" (needed for a token)' in parts
     assert "lang" not in parts
     named = run_suite(url, rules=("auth.rejects-missing-credential",), secret_params=("k",))
     parts = verdict(named, "auth.rejects-missing-credential").evidence["secret_parts"]
-    assert parts.startswith("credential parts: query parameter 'k' (named by --secret-param)")
+    assert parts.startswith('credential parts: query parameter "k" (named by --secret-param)')
