@@ -1,8 +1,11 @@
-"""Cursor pagination the way Django REST Framework does it: opaque cursors, newest first.
+"""Cursor pagination the way Django REST Framework does it: opaque cursors, newest first
+unless the list is ordered oldest first.
 
 A cursor names a position in the ordering (a record's insertion sequence number)
 and a direction, so pages stay stable while records are added or deleted, and
-``previous`` works without offsets.
+``previous`` works without offsets. The position means the same in either order,
+so a link keeps working as long as it keeps its ``ordering`` (links keep every
+other parameter).
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ _MAX_POSITION = 2**62
 
 @dataclass(frozen=True)
 class Cursor:
-    """``reverse=False``: the records after ``position`` (older); True: the ones before it."""
+    """``reverse=False``: the records after ``position`` in the list's order (older, when
+    newest first); True: the ones before it."""
 
     position: int
     reverse: bool = False
@@ -53,7 +57,7 @@ def decode_cursor(text: str) -> Cursor:
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
-    """One page of a list, newest first, with the cursors of its neighbours."""
+    """One page of a list, in the list's order, with the cursors of its neighbours."""
 
     items: tuple[T, ...]
     next: Cursor | None
@@ -64,22 +68,36 @@ class Page(Generic[T]):
 Fetch = Callable[[int | None, int | None, bool, int], Sequence[tuple[int, T]]]
 
 
-def paginate(fetch: Fetch[T], *, cursor: Cursor | None, size: int) -> Page[T]:
-    """The page at ``cursor`` (the first page when None), ordered newest first."""
+def paginate(
+    fetch: Fetch[T], *, cursor: Cursor | None, size: int, newest_first: bool = True
+) -> Page[T]:
+    """The page at ``cursor`` (the first page when None), newest first unless told otherwise."""
+
+    def following(position: int | None) -> list[tuple[int, T]]:
+        """Up to ``size + 1`` rows after ``position``, in the list's order."""
+        if newest_first:
+            return list(fetch(position, None, True, size + 1))
+        return list(fetch(None, position, False, size + 1))
+
+    def preceding(position: int) -> list[tuple[int, T]]:
+        """Up to ``size + 1`` rows before ``position``, nearest first."""
+        if newest_first:
+            return list(fetch(None, position, False, size + 1))
+        return list(fetch(position, None, True, size + 1))
+
     if cursor is None or not cursor.reverse:
-        older_than = None if cursor is None else cursor.position
-        rows = list(fetch(older_than, None, True, size + 1))
+        rows = following(None if cursor is None else cursor.position)
         more = len(rows) > size
         rows = rows[:size]
-        following = Cursor(rows[-1][0]) if more and rows else None
+        after = Cursor(rows[-1][0]) if more and rows else None
         if cursor is None:
-            preceding = None
+            before = None
         else:
-            preceding = Cursor(rows[0][0] if rows else cursor.position, reverse=True)
-        return Page(tuple(item for _, item in rows), following, preceding)
-    rows = list(fetch(None, cursor.position, False, size + 1))
+            before = Cursor(rows[0][0] if rows else cursor.position, reverse=True)
+        return Page(tuple(item for _, item in rows), after, before)
+    rows = preceding(cursor.position)
     more = len(rows) > size
     rows = list(reversed(rows[:size]))
-    preceding = Cursor(rows[0][0], reverse=True) if more and rows else None
-    following = Cursor(rows[-1][0] if rows else cursor.position)
-    return Page(tuple(item for _, item in rows), following, preceding)
+    before = Cursor(rows[0][0], reverse=True) if more and rows else None
+    after = Cursor(rows[-1][0] if rows else cursor.position)
+    return Page(tuple(item for _, item in rows), after, before)

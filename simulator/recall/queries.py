@@ -1,13 +1,25 @@
-"""Filters of the list endpoints, as values the store turns into queries."""
+"""Filters and ordering of the list endpoints, as values the store turns into queries."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from enum import Enum
 
 from recall_sim.simulator.recall.models import AppKind, CredentialStatus, MeetingSyncStatus
 
-__all__ = ["AppLogQuery", "AppQuery", "CredentialLogQuery", "CredentialQuery"]
+__all__ = ["AppLogQuery", "AppQuery", "CredentialLogQuery", "CredentialQuery", "Ordering"]
+
+
+class Ordering(Enum):
+    """The order of a list: ``?ordering=-created_at`` (Recall's default) or ``created_at``.
+
+    Records are stamped ``created_at`` just before they are inserted, so creation order
+    is insertion order, which is what the store sorts and the cursors point into.
+    """
+
+    NEWEST_FIRST = "-created_at"
+    OLDEST_FIRST = "created_at"
 
 
 @dataclass(frozen=True)
@@ -18,6 +30,7 @@ class AppQuery:
     kind: AppKind | None = None
     created_after: float | None = None
     created_before: float | None = None
+    ordering: Ordering = Ordering.NEWEST_FIRST
 
 
 @dataclass(frozen=True)
@@ -29,6 +42,7 @@ class CredentialQuery:
     meeting_sync_status: MeetingSyncStatus | None = None
     created_after: float | None = None
     created_before: float | None = None
+    ordering: Ordering = Ordering.NEWEST_FIRST
 
 
 @dataclass(frozen=True)
@@ -36,6 +50,7 @@ class CredentialLogQuery:
     credential: uuid.UUID | None = None
     created_after: float | None = None
     created_before: float | None = None
+    ordering: Ordering = Ordering.NEWEST_FIRST
 
 
 @dataclass(frozen=True)
@@ -43,3 +58,4 @@ class AppLogQuery:
     oauth_app: uuid.UUID | None = None
     created_after: float | None = None
     created_before: float | None = None
+    ordering: Ordering = Ordering.NEWEST_FIRST

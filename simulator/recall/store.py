@@ -31,6 +31,7 @@ from recall_sim.simulator.recall.queries import (
     AppQuery,
     CredentialLogQuery,
     CredentialQuery,
+    Ordering,
 )
 
 __all__ = ["MEMORY", "RecallStore"]
@@ -274,7 +275,11 @@ class RecallStore:
         *,
         cursor: Cursor | None,
         size: int,
+        ordering: Ordering,
     ) -> Page[T]:
+        # Records are stamped created_at just before they are inserted, so seq order is
+        # created_at order (unless the clock steps back): seq serves both orderings, and
+        # a cursor's position means the same in either.
         def fetch(
             older_than: int | None, newer_than: int | None, newest_first: bool, limit: int
         ) -> list[tuple[int, T]]:
@@ -292,7 +297,8 @@ class RecallStore:
                 rows = self._db.execute(sql, [*params, limit]).fetchall()
             return [(row["seq"], mapper(row)) for row in rows]
 
-        return paginate(fetch, cursor=cursor, size=size)
+        newest_first = ordering is Ordering.NEWEST_FIRST
+        return paginate(fetch, cursor=cursor, size=size, newest_first=newest_first)
 
     # apps
 
@@ -340,7 +346,7 @@ class RecallStore:
             .equals("kind", query.kind and query.kind.value)
             .created(query.created_after, query.created_before)
         )
-        return self._page("apps", where, _app, cursor=cursor, size=size)
+        return self._page("apps", where, _app, cursor=cursor, size=size, ordering=query.ordering)
 
     # credentials
 
@@ -446,7 +452,9 @@ class RecallStore:
             )
             .created(query.created_after, query.created_before)
         )
-        return self._page("credentials", where, _credential, cursor=cursor, size=size)
+        return self._page(
+            "credentials", where, _credential, cursor=cursor, size=size, ordering=query.ordering
+        )
 
     # logs
 
@@ -470,7 +478,14 @@ class RecallStore:
             .equals("credential", query.credential)
             .created(query.created_after, query.created_before)
         )
-        return self._page("credential_logs", where, _credential_log, cursor=cursor, size=size)
+        return self._page(
+            "credential_logs",
+            where,
+            _credential_log,
+            cursor=cursor,
+            size=size,
+            ordering=query.ordering,
+        )
 
     def app_logs(self, query: AppLogQuery, *, cursor: Cursor | None, size: int) -> Page[AppLog]:
         where = (
@@ -478,4 +493,6 @@ class RecallStore:
             .equals("oauth_app", query.oauth_app)
             .created(query.created_after, query.created_before)
         )
-        return self._page("app_logs", where, _app_log, cursor=cursor, size=size)
+        return self._page(
+            "app_logs", where, _app_log, cursor=cursor, size=size, ordering=query.ordering
+        )

@@ -21,6 +21,7 @@ from recall_sim.simulator.recall.api.control import control_router
 from recall_sim.simulator.recall.api.credentials import credentials_router
 from recall_sim.simulator.recall.api.errors import install_error_handlers
 from recall_sim.simulator.recall.api.logs import logs_router
+from recall_sim.simulator.recall.api.methods import install_method_handling
 from recall_sim.simulator.recall.fake import FakeRecall
 
 __all__ = [
@@ -46,6 +47,7 @@ def build_recall_api(fake: FakeRecall) -> FastAPI:
     )
     install_error_handlers(api)
     guard = Guard(fake)
+    install_method_handling(api, guard)
     api.include_router(apps_router(fake, guard))
     api.include_router(credentials_router(fake, guard))
     api.include_router(logs_router(fake, guard))
@@ -54,8 +56,8 @@ def build_recall_api(fake: FakeRecall) -> FastAPI:
 
 
 def _without_422(api: FastAPI) -> None:
-    """Drop FastAPI's generated 422 answers from the schema: parameters are plain strings
-    and bodies are parsed by hand, so validation errors are DRF's 400s, never 422s."""
+    """Drop FastAPI's generated 422 answers from the schema: query parameters and bodies
+    are read by hand, so validation errors are DRF's 400s, never 422s."""
     generate = api.openapi
 
     def openapi() -> dict[str, Any]:

@@ -50,7 +50,8 @@ class Guard:
     def __init__(self, fake: FakeRecall) -> None:
         self._fake = fake
 
-    def _check(self, authorization: str | None, *, listing: bool) -> None:
+    def check(self, authorization: str | None, *, listing: bool) -> None:
+        """Raise ApiError (401, 429) unless the key is right and the request within limits."""
         key = presented_key(authorization)
         expected = self._fake.settings.api_key
         if not hmac.compare_digest(key.encode("utf-8"), expected.encode("utf-8")):
@@ -72,9 +73,9 @@ class Guard:
     async def any(
         self, request: Request, authorization: Annotated[str | None, Security(_scheme)] = None
     ) -> None:
-        self._check(authorization, listing=False)
+        self.check(authorization, listing=False)
 
     async def listing(
         self, request: Request, authorization: Annotated[str | None, Security(_scheme)] = None
     ) -> None:
-        self._check(authorization, listing=True)
+        self.check(authorization, listing=True)

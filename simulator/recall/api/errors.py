@@ -30,6 +30,7 @@ __all__ = [
     "ApiError",
     "SafeJSONResponse",
     "error_response",
+    "http_error_response",
     "install_error_handlers",
 ]
 
@@ -80,6 +81,17 @@ def api_error_for(exc: RecallError) -> ApiError:
     return ApiError.detail(400, str(exc))
 
 
+def http_error_response(request: Request, exc: StarletteHTTPException) -> SafeJSONResponse:
+    """Starlette's own refusals (no route, wrong method, ...) in DRF's shape."""
+    headers = dict(exc.headers or {})
+    if exc.status_code == 404:
+        return error_response(ApiError.detail(404, NOT_FOUND, headers))
+    if exc.status_code == 405:
+        method = request.method.encode("ascii", "replace").decode()
+        return error_response(ApiError.detail(405, f'Method "{method}" not allowed.', headers))
+    return error_response(ApiError.detail(exc.status_code, str(exc.detail), headers))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Make every refusal of ``app`` look like Django REST Framework's."""
 
@@ -93,13 +105,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        headers = dict(exc.headers or {})
-        if exc.status_code == 404:
-            return error_response(ApiError.detail(404, NOT_FOUND, headers))
-        if exc.status_code == 405:
-            method = request.method.encode("ascii", "replace").decode()
-            return error_response(ApiError.detail(405, f'Method "{method}" not allowed.', headers))
-        return error_response(ApiError.detail(exc.status_code, str(exc.detail), headers))
+        return http_error_response(request, exc)
 
     async def on_validation_error(request: Request, exc: Exception) -> Response:
         # Parameters are declared as plain strings, so this is a safety net only.

@@ -17,7 +17,9 @@ from recall_sim.simulator.recall.errors import InvalidInput
 from recall_sim.simulator.recall.models import AppKind, parse_uuid
 
 __all__ = [
+    "HTTP_URL_PATTERN",
     "MAX_LENGTH",
+    "STRING_PATTERN",
     "AppCreate",
     "AppUpdate",
     "CredentialCreate",
@@ -47,6 +49,24 @@ RECALL_MANAGED_UNSUPPORTED = (
 
 E = TypeVar("E", bound=StrEnum)
 
+# The request schemas' patterns, written to accept what `_Fields.string` does. Every
+# character Python's str.strip() and str.isspace() treat as whitespace is spelled out,
+# because \s differs between regex engines (Python's, ECMA's, Rust's).
+_SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_NOT_SPACE_OR_NUL = rf"[^\x00{_SPACE}]"
+# A CharField: no NUL character, and something besides whitespace.
+STRING_PATTERN = rf"^[^\x00]*{_NOT_SPACE_OR_NUL}[^\x00]*$"
+_PORT = r"0*([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+_NETLOC_END = rf"/?#\x00{_SPACE}"
+# An http(s) URL as `_is_http_url` reads it: optional user info, a host (a bracketed
+# IPv6 literal, or a name without ":@[]"), an optional port in range, then anything
+# without whitespace; whitespace around it is trimmed.
+HTTP_URL_PATTERN = (
+    rf"^[{_SPACE}]*[Hh][Tt][Tt][Pp][Ss]?://([^\[\]{_NETLOC_END}]*@)?"
+    rf"(\[[^@\[\]{_NETLOC_END}]+\][^:@{_NETLOC_END}]*|[^:@\[\]{_NETLOC_END}]+)"
+    rf"(:({_PORT})?)?([/?#]{_NOT_SPACE_OR_NUL}*)?[{_SPACE}]*$"
+)
+
 
 def _echo(value: object) -> str:
     text = value if isinstance(value, str) else str(value)
@@ -64,12 +84,16 @@ def _has_lone_surrogate(text: str) -> bool:
 def _is_http_url(value: str) -> bool:
     if any(ch.isspace() for ch in value):
         return False
+    # The scheme must come first: urlsplit would skip leading control characters,
+    # which Django's URLValidator (and so Recall) refuses.
+    if not value[:8].lower().startswith(("http://", "https://")):
+        return False
     try:
         parts = urlsplit(value)
         _ = parts.port  # raises ValueError for a non-numeric or out-of-range port
     except ValueError:
         return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    return bool(parts.hostname)
 
 
 class _Fields:

@@ -9,28 +9,59 @@ from fastapi import Request
 from pydantic import BaseModel
 from starlette.responses import JSONResponse
 
-from recall_sim.simulator.recall.api.schemas import ErrorOut
+from recall_sim.simulator.recall.api.schemas import DetailOut, FieldErrorsOut
 from recall_sim.simulator.recall.pagination import Page, encode_cursor
 
-__all__ = ["documented_errors", "json_response", "paginated"]
+__all__ = [
+    "BODY_ERRORS",
+    "FILTER_ERRORS",
+    "documented_errors",
+    "json_response",
+    "paginated",
+]
 
 T = TypeVar("T")
 
-_ERROR_TEXT = {
-    400: 'Invalid input: {"<field>": ["<message>"]} or {"detail": ...}',
-    401: "Missing or invalid API key",
-    404: "Not found",
-    405: "Method not allowed",
-    413: "Request body too large",
-    415: "Unsupported media type",
-    429: "Throttled (see Retry-After)",
+# What a 400 looks like, per kind of operation (a model or a union of models).
+BODY_ERRORS = (
+    FieldErrorsOut | DetailOut,
+    'Invalid fields, DRF style ({"<field>": ["<message>", ...]}), or a body that cannot be '
+    'parsed ({"detail": "JSON parse error - ..."})',
+)
+FILTER_ERRORS = (FieldErrorsOut, 'Invalid filters: {"<parameter>": ["<message>"]}')
+
+
+def _header(description: str) -> dict[str, Any]:
+    return {"description": description, "required": True, "schema": {"type": "string"}}
+
+
+_ERRORS: dict[int, dict[str, Any]] = {
+    401: {
+        "description": "No API key, or a wrong one",
+        "headers": {"WWW-Authenticate": _header('Always "Token"')},
+    },
+    404: {"description": 'No such record or path ({"detail": "Not found."}), or an invalid cursor'},
+    413: {"description": "Request body too large"},
+    415: {"description": "Unsupported media type"},
+    429: {
+        "description": "Throttled",
+        "headers": {"Retry-After": _header("Seconds until a request will be accepted")},
+    },
 }
 
 
-def documented_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` entries for the error answers an operation can give."""
-    chosen = statuses or tuple(_ERROR_TEXT)
-    return {s: {"model": ErrorOut, "description": _ERROR_TEXT[s]} for s in chosen}
+def documented_errors(
+    *statuses: int, bad_request: tuple[Any, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the error answers an operation gives: 400 as
+    ``bad_request`` says (model, description), the others ``{"detail": ...}``."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    if bad_request is not None:
+        model, description = bad_request
+        responses[400] = {"model": model, "description": description}
+    for status in statuses:
+        responses[status] = {"model": DetailOut, **_ERRORS[status]}
+    return responses
 
 
 def json_response(status: int, model: BaseModel) -> JSONResponse:

@@ -1,19 +1,21 @@
 """The JSON shapes of the fake Recall's API (pydantic, at the HTTP boundary only).
 
 Response models serialize the domain values and document the answers in the
-OpenAPI schema; request models only document bodies, which are parsed by
-`forms` to give DRF's error messages.
+OpenAPI schema; request bodies are parsed by `forms` (DRF's rules and messages), so
+they are documented by JSON schemas written from `forms`' own patterns.
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
+from recall_sim.simulator.recall.api.forms import HTTP_URL_PATTERN, MAX_LENGTH, STRING_PATTERN
 from recall_sim.simulator.recall.credentials import AccessToken
 from recall_sim.simulator.recall.models import (
+    AppKind,
     AppLog,
     Credential,
     CredentialLog,
@@ -22,35 +24,47 @@ from recall_sim.simulator.recall.models import (
 )
 
 __all__ = [
+    "APP_CREATE_BODY",
+    "APP_UPDATE_BODY",
+    "CREDENTIAL_CREATE_BODY",
     "AccessTokenOut",
-    "AppCreateIn",
-    "AppLogOut",
-    "AppUpdateIn",
-    "CredentialCreateIn",
-    "CredentialLogOut",
-    "CredentialOut",
+    "ChoiceOut",
+    "DetailOut",
     "DuplicateOut",
-    "ErrorOut",
-    "OAuthAppOut",
-    "PaginatedAppLogs",
-    "PaginatedApps",
-    "PaginatedCredentialLogs",
-    "PaginatedCredentials",
+    "FieldErrorsOut",
+    "FieldInfoOut",
+    "MetadataOut",
+    "PaginatedZoomOauthAppList",
+    "PaginatedZoomOauthAppLogList",
+    "PaginatedZoomOauthCredentialList",
+    "PaginatedZoomOauthCredentialLogList",
+    "ZoomOauthApp",
+    "ZoomOauthAppLog",
+    "ZoomOauthCredential",
+    "ZoomOauthCredentialLog",
     "request_body",
 ]
 
 
-class OAuthAppOut(BaseModel):
+# ISO 8601 with microseconds and "Z", as `iso_timestamp` writes them.
+Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+
+# The resources' models (and so their schema components) are named as their paths
+# name them (``/zoom-oauth-apps/`` serves ``ZoomOauthApp``), which is how generic
+# tools, Schemathesis's stateful phase among them, tie a path to its records.
+
+
+class ZoomOauthApp(BaseModel):
     id: uuid.UUID
     kind: Literal["user_level", "account_level"]
     client_id: str
     client_secret: str
     webhook_secret: str
-    webhook_last_validation: str | None
-    created_at: str
+    webhook_last_validation: Timestamp | None
+    created_at: Timestamp
 
     @classmethod
-    def of(cls, app: OAuthApp) -> OAuthAppOut:
+    def of(cls, app: OAuthApp) -> ZoomOauthApp:
         last = app.webhook_last_validation
         return cls(
             id=app.id,
@@ -63,18 +77,18 @@ class OAuthAppOut(BaseModel):
         )
 
 
-class CredentialOut(BaseModel):
+class ZoomOauthCredential(BaseModel):
     id: uuid.UUID
     oauth_app: uuid.UUID
     status: Literal["healthy", "unhealthy"]
     user_id: str | None
     account_id: str | None
     access_token_callback_url: str | None
-    created_at: str
+    created_at: Timestamp
     meeting_sync_status: Literal["not_started", "in_progress", "completed", "failed"]
 
     @classmethod
-    def of(cls, credential: Credential) -> CredentialOut:
+    def of(cls, credential: Credential) -> ZoomOauthCredential:
         return cls(
             id=credential.id,
             oauth_app=credential.oauth_app,
@@ -87,25 +101,25 @@ class CredentialOut(BaseModel):
         )
 
 
-class CredentialLogOut(BaseModel):
+class ZoomOauthCredentialLog(BaseModel):
     credential: uuid.UUID
     message: str
-    created_at: str
+    created_at: Timestamp
 
     @classmethod
-    def of(cls, log: CredentialLog) -> CredentialLogOut:
+    def of(cls, log: CredentialLog) -> ZoomOauthCredentialLog:
         return cls(
             credential=log.credential, message=log.message, created_at=iso_timestamp(log.created_at)
         )
 
 
-class AppLogOut(BaseModel):
+class ZoomOauthAppLog(BaseModel):
     oauth_app: uuid.UUID
     message: str
-    created_at: str
+    created_at: Timestamp
 
     @classmethod
-    def of(cls, log: AppLog) -> AppLogOut:
+    def of(cls, log: AppLog) -> ZoomOauthAppLog:
         return cls(
             oauth_app=log.oauth_app, message=log.message, created_at=iso_timestamp(log.created_at)
         )
@@ -113,7 +127,7 @@ class AppLogOut(BaseModel):
 
 class AccessTokenOut(BaseModel):
     token: str
-    expires_at: str
+    expires_at: Timestamp
 
     @classmethod
     def of(cls, token: AccessToken) -> AccessTokenOut:
@@ -125,59 +139,139 @@ class _Paginated(BaseModel):
     previous: str | None
 
 
-class PaginatedApps(_Paginated):
-    results: list[OAuthAppOut]
+class PaginatedZoomOauthAppList(_Paginated):
+    results: list[ZoomOauthApp]
 
 
-class PaginatedCredentials(_Paginated):
-    results: list[CredentialOut]
+class PaginatedZoomOauthCredentialList(_Paginated):
+    results: list[ZoomOauthCredential]
 
 
-class PaginatedCredentialLogs(_Paginated):
-    results: list[CredentialLogOut]
+class PaginatedZoomOauthCredentialLogList(_Paginated):
+    results: list[ZoomOauthCredentialLog]
 
 
-class PaginatedAppLogs(_Paginated):
-    results: list[AppLogOut]
+class PaginatedZoomOauthAppLogList(_Paginated):
+    results: list[ZoomOauthAppLog]
 
 
-class ErrorOut(BaseModel):
-    """``{"detail": ...}`` or, for a 400 about fields, ``{"<field>": ["<message>"]}``."""
+class DetailOut(BaseModel):
+    """``{"detail": "..."}``: every refusal that is not about fields."""
 
-    model_config = {"extra": "allow"}
-    detail: str | None = None
+    model_config = ConfigDict(extra="forbid")
+    detail: str
+
+
+class FieldErrorsOut(RootModel[dict[str, list[str]]]):
+    """``{"<field>": ["<message>", ...]}``: DRF's validation errors, every field at once
+    (``non_field_errors`` for the body as a whole)."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
 
 
 class DuplicateOut(BaseModel):
+    """A second credential for one Zoom user under the ``reject`` duplicate policy."""
+
+    model_config = ConfigDict(extra="forbid")
     detail: str
     conflicting_zoom_user_id: str | None
 
 
-class AppCreateIn(BaseModel):
-    kind: Literal["user_level", "account_level"]
-    client_id: str = Field(min_length=1, max_length=200)
-    client_secret: str = Field(min_length=1, max_length=200)
-    webhook_secret: str = Field(min_length=1, max_length=200)
+class ChoiceOut(BaseModel):
+    value: str
+    display_name: str
 
 
-class AppUpdateIn(BaseModel):
-    client_secret: str = Field(default="", min_length=1, max_length=200)
-    webhook_secret: str = Field(default="", min_length=1, max_length=200)
+class FieldInfoOut(BaseModel):
+    """One serializer field, as DRF's SimpleMetadata describes it."""
+
+    type: str
+    required: bool
+    read_only: bool
+    label: str
+    max_length: int | None = None
+    choices: list[ChoiceOut] | None = None
 
 
-class CredentialCreateIn(BaseModel):
-    oauth_app: uuid.UUID
-    access_token_callback_url: str | None = Field(
-        default=None, max_length=200, json_schema_extra={"format": "uri"}
-    )
-    authorization_code: dict[str, Any] | None = Field(
-        default=None,
-        description="Recall-managed OAuth; not simulated (answered with a 400 naming the field).",
-    )
+class MetadataOut(BaseModel):
+    """The body of an ``OPTIONS`` answer (DRF's SimpleMetadata): ``actions`` describes
+    the fields a ``POST`` takes, on the endpoints that create."""
+
+    name: str
+    description: str
+    renders: list[str]
+    parses: list[str]
+    actions: dict[str, dict[str, FieldInfoOut]] | None = None
 
 
-def request_body(model: type[BaseModel]) -> dict[str, Any]:
-    """An ``openapi_extra`` declaring ``model`` as the JSON, form and multipart body."""
-    schema = model.model_json_schema()
+# Request bodies. They are parsed by `forms` (DRF's rules and messages); these schemas
+# say what that parsing accepts, in each of the three media types DRF parses.
+
+
+def _char_field(description: str | None = None) -> dict[str, Any]:
+    """A DRF CharField (max 200): a string with something besides whitespace and no NUL,
+    or a number, which DRF takes as its text. Surrounding whitespace is trimmed."""
+    schema: dict[str, Any] = {
+        "anyOf": [
+            {"type": "string", "minLength": 1, "maxLength": MAX_LENGTH, "pattern": STRING_PATTERN},
+            {"type": "number"},
+        ]
+    }
+    if description:
+        schema["description"] = description
+    return schema
+
+
+APP_CREATE_BODY: dict[str, Any] = {
+    "title": "AppCreateIn",
+    "type": "object",
+    "required": ["kind", "client_id", "client_secret", "webhook_secret"],
+    "properties": {
+        "kind": {"type": "string", "enum": [k.value for k in AppKind]},
+        "client_id": _char_field(),
+        "client_secret": _char_field("With customer-managed OAuth, a dummy value will do."),
+        "webhook_secret": _char_field(),
+    },
+}
+APP_UPDATE_BODY: dict[str, Any] = {
+    "title": "AppUpdateIn",
+    "type": "object",
+    "description": "Only the secrets change; other fields are read-only and ignored, as in DRF.",
+    "properties": {"client_secret": _char_field(), "webhook_secret": _char_field()},
+}
+CREDENTIAL_CREATE_BODY: dict[str, Any] = {
+    "title": "CredentialCreateIn",
+    "type": "object",
+    "required": ["oauth_app", "access_token_callback_url"],
+    "properties": {
+        "oauth_app": {
+            "type": "string",
+            "format": "uuid",
+            "description": "The id of an existing Zoom OAuth app (any other id answers 400).",
+        },
+        "access_token_callback_url": {
+            "type": "string",
+            "maxLength": MAX_LENGTH,
+            "pattern": HTTP_URL_PATTERN,
+            "description": (
+                "Called at once; the credential is stored only when the answer passes "
+                '(otherwise 400 {"detail": "..."} naming the rule that failed).'
+            ),
+        },
+        "authorization_code": {
+            "type": "null",
+            "description": (
+                "Recall-managed OAuth is not simulated: any value but null answers 400 "
+                "naming this field."
+            ),
+        },
+    },
+}
+
+
+def request_body(schema: dict[str, Any], *, required: bool = True) -> dict[str, Any]:
+    """An ``openapi_extra`` declaring ``schema`` as the JSON, form and multipart body."""
     media = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
-    return {"requestBody": {"required": True, "content": {m: {"schema": schema} for m in media}}}
+    return {
+        "requestBody": {"required": required, "content": {m: {"schema": schema} for m in media}}
+    }
