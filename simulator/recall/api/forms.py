@@ -19,7 +19,9 @@ from recall_sim.simulator.recall.models import AppKind, parse_uuid
 __all__ = [
     "HTTP_URL_PATTERN",
     "MAX_LENGTH",
+    "NFKC_NETLOC_BREAKERS",
     "STRING_PATTERN",
+    "URL_LENGTH_PATTERN",
     "AppCreate",
     "AppUpdate",
     "CredentialCreate",
@@ -54,16 +56,30 @@ E = TypeVar("E", bound=StrEnum)
 # because \s differs between regex engines (Python's, ECMA's, Rust's).
 _SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _NOT_SPACE_OR_NUL = rf"[^\x00{_SPACE}]"
-# A CharField: no NUL character, and something besides whitespace.
-STRING_PATTERN = rf"^[^\x00]*{_NOT_SPACE_OR_NUL}[^\x00]*$"
+# A CharField: no NUL character, and 1 to 200 characters once trimmed.
+STRING_PATTERN = (
+    rf"^[{_SPACE}]*({_NOT_SPACE_OR_NUL}|{_NOT_SPACE_OR_NUL}[^\x00]{{0,{MAX_LENGTH - 2}}}"
+    rf"{_NOT_SPACE_OR_NUL})[{_SPACE}]*$"
+)
+# A URL field's length: 1 to 200 characters once trimmed, none of them whitespace.
+URL_LENGTH_PATTERN = rf"^[{_SPACE}]*[^{_SPACE}]{{1,{MAX_LENGTH}}}[{_SPACE}]*$"
 _PORT = r"0*([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
-_NETLOC_END = rf"/?#\x00{_SPACE}"
-# An http(s) URL as `_is_http_url` reads it: optional user info, a host (a bracketed
-# IPv6 literal, or a name without ":@[]"), an optional port in range, then anything
-# without whitespace; whitespace around it is trimmed.
+# Characters whose NFKC form holds one of "/?#@:": urlsplit refuses a network location
+# holding them (lookalike delimiters).
+NFKC_NETLOC_BREAKERS = (
+    "\u2047\u2048\u2049\u2100\u2101\u2105\u2106\u2a74\ufe13\ufe16\ufe55\ufe56\ufe5f"
+    "\ufe6b\uff03\uff0f\uff1a\uff1f\uff20"
+)
+_NETLOC_END = rf"/?#\x00{_SPACE}{NFKC_NETLOC_BREAKERS}"
+# An http(s) URL as `_is_http_url` reads it (its length is `URL_LENGTH_PATTERN`'s):
+# optional user info, a non-empty host,
+# an optional port in range, then anything without whitespace; whitespace around it
+# is trimmed. Exact for URLs without brackets. From a "[" on, the host admits anything
+# (urlsplit's IPv6 checks are not a regex), so the pattern admits a few bracketed URLs
+# the parser refuses, never the reverse.
 HTTP_URL_PATTERN = (
-    rf"^[{_SPACE}]*[Hh][Tt][Tt][Pp][Ss]?://([^\[\]{_NETLOC_END}]*@)?"
-    rf"(\[[^@\[\]{_NETLOC_END}]+\][^:@{_NETLOC_END}]*|[^:@\[\]{_NETLOC_END}]+)"
+    rf"^[{_SPACE}]*[Hh][Tt][Tt][Pp][Ss]?://([^{_NETLOC_END}]*@)?"
+    rf"([^:@\[{_NETLOC_END}]*\[[^@{_NETLOC_END}]*|[^:@\[{_NETLOC_END}]+)"
     rf"(:({_PORT})?)?([/?#]{_NOT_SPACE_OR_NUL}*)?[{_SPACE}]*$"
 )
 

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Match, Route
+from starlette.routing import BaseRoute, Match, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from recall_sim.simulator.recall.api.auth import Guard
@@ -30,16 +30,19 @@ _ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
 
 
 def allowed_methods(routes: Iterable[BaseRoute], scope: Scope) -> list[str]:
-    """The methods the path in ``scope`` answers, in DRF's order (empty: no such path)."""
-    methods: set[str] = set()
-    for route in routes:
-        if isinstance(route, Route) and route.methods:
-            match, _ = route.matches({**scope, "type": "http"})
-            if match is not Match.NONE:
-                methods |= route.methods
-    if "GET" in methods:
-        methods.add("HEAD")
-    return [m for m in _ORDER if m in methods]
+    """The methods the path in ``scope`` answers, in DRF's order (empty: no such path).
+
+    Each method is asked of the routes' own matching (included routers are routes
+    too), so this stays true to how requests are dispatched."""
+
+    def answers(method: str) -> bool:
+        probe = {**scope, "type": "http", "method": method}
+        return any(route.matches(probe)[0] is Match.FULL for route in routes)
+
+    answered = {m for m in _ORDER if m != "HEAD" and answers(m)}
+    if "GET" in answered:
+        answered.add("HEAD")  # served by `HeadAsGet`
+    return [m for m in _ORDER if m in answered]
 
 
 def allow_header(request: Request) -> dict[str, str]:
@@ -50,15 +53,15 @@ def allow_header(request: Request) -> dict[str, str]:
 class HeadAsGet:
     """Serve ``HEAD`` as ``GET`` without the body, where the path has a ``GET``."""
 
-    def __init__(self, app: ASGIApp, *, routes: list[BaseRoute]) -> None:
+    def __init__(self, app: ASGIApp, *, router: Router) -> None:
         self.app = app
-        self.routes = routes
+        self.router = router
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] != "http"
             or scope["method"] != "HEAD"
-            or "GET" not in allowed_methods(self.routes, {**scope, "method": "GET"})
+            or "GET" not in allowed_methods(self.router.routes, scope)
         ):
             await self.app(scope, receive, send)
             return
@@ -90,7 +93,7 @@ def install_method_handling(api: FastAPI, guard: Guard) -> None:
         )
 
     api.add_exception_handler(StarletteHTTPException, on_http_error)
-    api.add_middleware(HeadAsGet, routes=api.router.routes)
+    api.add_middleware(HeadAsGet, router=api.router)
 
 
 def add_options(

@@ -12,7 +12,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from recall_sim.simulator.recall.api.forms import HTTP_URL_PATTERN, MAX_LENGTH, STRING_PATTERN
+from recall_sim.simulator.recall.api.forms import (
+    HTTP_URL_PATTERN,
+    STRING_PATTERN,
+    URL_LENGTH_PATTERN,
+)
 from recall_sim.simulator.recall.credentials import AccessToken
 from recall_sim.simulator.recall.models import (
     AppKind,
@@ -209,13 +213,10 @@ class MetadataOut(BaseModel):
 
 
 def _char_field(description: str | None = None) -> dict[str, Any]:
-    """A DRF CharField (max 200): a string with something besides whitespace and no NUL,
-    or a number, which DRF takes as its text. Surrounding whitespace is trimmed."""
+    """A DRF CharField: a string of 1 to 200 characters once trimmed, without NUL, or a
+    number, which DRF takes as its text."""
     schema: dict[str, Any] = {
-        "anyOf": [
-            {"type": "string", "minLength": 1, "maxLength": MAX_LENGTH, "pattern": STRING_PATTERN},
-            {"type": "number"},
-        ]
+        "anyOf": [{"type": "string", "pattern": STRING_PATTERN}, {"type": "number"}]
     }
     if description:
         schema["description"] = description
@@ -251,11 +252,12 @@ CREDENTIAL_CREATE_BODY: dict[str, Any] = {
         },
         "access_token_callback_url": {
             "type": "string",
-            "maxLength": MAX_LENGTH,
-            "pattern": HTTP_URL_PATTERN,
+            # An http(s) URL of at most 200 characters once trimmed: two patterns, since
+            # maxLength would count the whitespace DRF trims.
+            "allOf": [{"pattern": HTTP_URL_PATTERN}, {"pattern": URL_LENGTH_PATTERN}],
             "description": (
-                "Called at once; the credential is stored only when the answer passes "
-                '(otherwise 400 {"detail": "..."} naming the rule that failed).'
+                "An http(s) URL, called at once; the credential is stored only when the "
+                'answer passes (otherwise 400 {"detail": "..."} naming the rule that failed).'
             ),
         },
         "authorization_code": {
