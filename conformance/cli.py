@@ -8,6 +8,7 @@ the reports of the rules that finished marked as interrupted.
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,12 +21,15 @@ from recall_sim.conformance.config import (
     CheckConfig,
     UsageError,
 )
+from recall_sim.conformance.terminal import COLOR_CHOICES
 from recall_sim.simulator.commands.arguments import add_secret_arguments
 
 if TYPE_CHECKING:
     from collections.abc import Generator
 
     import pytest
+
+    from recall_sim.simulator.observation import Observation
 
 __all__ = ["CheckSettings", "add_arguments", "run", "run_check"]
 
@@ -40,6 +44,8 @@ class CheckSettings:
     config: CheckConfig
     report_json: Path | None = None
     junitxml: Path | None = None
+    report_html: Path | None = None
+    color: str = "auto"  # the verdict table's colour: auto, always or never
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -93,9 +99,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--report-json", type=Path, metavar="PATH", help="write the JSON report here")
     add("--junitxml", type=Path, metavar="PATH", help="write JUnit XML (one case per rule)")
     add(
+        "--report-html",
+        type=Path,
+        metavar="PATH",
+        help="write the HTML report here: causes, timeline charts, every rule (one offline file)",
+    )
+    add(
         "--show-secrets",
         action="store_true",
         help="print tokens and URL secrets whole (never in CI logs)",
+    )
+    add(
+        "--color",
+        choices=COLOR_CHOICES,
+        default="auto",
+        help="colour the verdict table: auto (a terminal, unless NO_COLOR is set), always, never",
     )
 
 
@@ -117,7 +135,9 @@ def run(args: argparse.Namespace) -> int:
         show_secrets=args.show_secrets,
         rules=tuple(args.rule),
     )
-    return run_check(CheckSettings(config, args.report_json, args.junitxml))
+    return run_check(
+        CheckSettings(config, args.report_json, args.junitxml, args.report_html, color=args.color)
+    )
 
 
 def run_check(settings: CheckSettings) -> int:
@@ -125,7 +145,7 @@ def run_check(settings: CheckSettings) -> int:
     try:
         config = settings.config.validate()
         _check_outputs(settings)
-        _preflight(config)
+        baseline = _preflight(config)
     except UsageError as exc:
         print(f"recall-sim check: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -136,7 +156,8 @@ def run_check(settings: CheckSettings) -> int:
     from recall_sim.conformance.pytest_options import RUN_KEY, SUITE
 
     guard = _ctrl_c_guard()
-    code = pytest.main(_pytest_args(settings, str(SUITE)), plugins=[guard])
+    handoff = _baseline_handoff(baseline)
+    code = pytest.main(_pytest_args(settings, str(SUITE)), plugins=[guard, handoff])
     run = guard.config.stash.get(RUN_KEY, None) if guard.config is not None else None
     if run is not None and (run.report.interrupted or code == pytest.ExitCode.INTERRUPTED):
         return _interrupted(run.interruption())
@@ -161,12 +182,16 @@ def _check_outputs(settings: CheckSettings) -> None:
     """A report that cannot be written is a usage error now, not a traceback after the run."""
     from recall_sim.conformance.report import check_output_path, check_output_paths_differ
 
-    outputs = [("--report-json", settings.report_json), ("--junitxml", settings.junitxml)]
+    outputs = [
+        ("--report-json", settings.report_json),
+        ("--junitxml", settings.junitxml),
+        ("--report-html", settings.report_html),
+    ]
     given = [(option, path) for option, path in outputs if path is not None]
     for option, path in given:
         check_output_path(option, path)
-    if len(given) == 2:
-        check_output_paths_differ(given[0], given[1])
+    for first, second in itertools.combinations(given, 2):
+        check_output_paths_differ(first, second)
 
 
 class _CtrlC:
@@ -205,8 +230,25 @@ def _ctrl_c_guard() -> _CtrlC:
     return Guard()
 
 
-def _preflight(config: CheckConfig) -> None:
-    """Exit-2 conditions: nothing listening at the target or at the Zoom admin."""
+def _baseline_handoff(observation: Observation) -> object:
+    """A pytest plugin that gives the run the preflight's call as its baseline, so the
+    target is called once for both (a hanging one costs the 5 s deadline once)."""
+    import pytest
+
+    from recall_sim.conformance.pytest_options import PREFLIGHT_KEY
+
+    class Handoff:
+        # tryfirst: the suite's own pytest_configure builds the run from the stash.
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_configure(self, config: pytest.Config) -> None:
+            config.stash[PREFLIGHT_KEY] = observation
+
+    return Handoff()
+
+
+def _preflight(config: CheckConfig) -> Observation:
+    """Exit-2 conditions: nothing listening at the target or at the Zoom admin. The
+    call it makes is the run's baseline (`_baseline_handoff`)."""
     from recall_sim.conformance.context import CheckContext
     from recall_sim.conformance.zoom_admin import ZoomAdmin, ZoomAdminError
 
@@ -225,6 +267,7 @@ def _preflight(config: CheckConfig) -> None:
             raise UsageError(str(exc)) from None
         finally:
             admin.close()
+    return observation
 
 
 def _pytest_args(settings: CheckSettings, suite: str) -> list[str]:
@@ -251,6 +294,9 @@ def _pytest_args(settings: CheckSettings, suite: str) -> list[str]:
         "no:warnings",
     ]
     options: list[tuple[str, object]] = [
+        # pytest's own colour follows ours, so its summary line and our table agree.
+        ("--color", {"always": "yes", "never": "no"}.get(settings.color, "auto")),
+        ("--callback-color", settings.color),
         ("--callback-client-id", config.client_id),
         ("--callback-expect-user-id", config.expect_user_id),
         ("--callback-other-user-url", config.other_user_url),
@@ -263,6 +309,7 @@ def _pytest_args(settings: CheckSettings, suite: str) -> list[str]:
         ("--callback-seed", config.seed),
         ("--callback-report-json", settings.report_json),
         ("--junitxml", settings.junitxml),
+        ("--callback-report-html", settings.report_html),
     ]
     options += [("--callback-secret-param", name) for name in config.secret_params]
     options += [("--callback-rule", rule) for rule in config.rules]

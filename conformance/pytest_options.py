@@ -6,6 +6,7 @@ recall-sim installed. Nothing heavy is imported unless ``--callback-url`` is giv
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,7 +14,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from recall_sim.conformance.context import Progress
     from recall_sim.conformance.run import ConformanceRun
+    from recall_sim.simulator.observation import Observation
 
 __all__ = [
     "RUN_KEY",
@@ -27,6 +30,10 @@ RUN_KEY: pytest.StashKey[ConformanceRun] = pytest.StashKey()
 # pytest's own --junitxml file, as its junitxml plugin resolves it (None: not written).
 JUNIT_KEY: pytest.StashKey[Path | None] = pytest.StashKey()
 SUITE = Path(__file__).with_name("suite.py")
+# `recall-sim check`'s preflight call, handed to the run as its baseline (one call, not two).
+PREFLIGHT_KEY: pytest.StashKey[Observation] = pytest.StashKey()
+# Whether the verdict table is coloured: decided once, at configure, on the terminal's stream.
+MARKUP_KEY: pytest.StashKey[bool] = pytest.StashKey()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -70,6 +77,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--callback-report-json", help="write the JSON report here")
     group.addoption(
+        "--callback-color",
+        choices=("auto", "always", "never"),
+        help="colour the verdict table (default: as pytest's --color; NO_COLOR is respected)",
+    )
+    group.addoption(
+        "--callback-report-html", help="write the HTML report here (causes, timeline, rules)"
+    )
+    group.addoption(
         "--callback-show-secrets",
         action="store_true",
         help="print tokens and secrets whole (never in CI)",
@@ -105,9 +120,46 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[JUNIT_KEY] = _check_output_paths(config)
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from None
-    config.stash[RUN_KEY] = ConformanceRun(check)
+    run = config.stash[RUN_KEY] = ConformanceRun(
+        check, baseline=config.stash.get(PREFLIGHT_KEY, None)
+    )
+    _wire_terminal(config, run)
     if str(SUITE) not in config.args:
         config.args.append(str(SUITE))
+
+
+def _wire_terminal(config: pytest.Config, run: ConformanceRun) -> None:
+    """Colour for the verdict table, and long rules' progress on a terminal (none without).
+
+    pytest's terminal reporter writes to the ``sys.stdout`` of this moment, before output
+    capturing takes it over for each test, so progress goes there too.
+    """
+    import sys
+
+    from recall_sim.conformance.terminal import ProgressLine, can_rewrite, should_do_markup
+
+    stream = sys.stdout
+    # --callback-color wins; else pytest's own --color (yes/no/auto), so both agree.
+    color = config.getoption("--callback-color") or {"yes": "always", "no": "never"}.get(
+        getattr(config.option, "color", "auto"), "auto"
+    )
+    config.stash[MARKUP_KEY] = should_do_markup(stream, color)
+    if not can_rewrite(stream) or hasattr(config, "workerinput"):  # xdist workers: no tty
+        return
+    writer = config.get_terminal_writer
+    line = ProgressLine(
+        stream, width=lambda: writer().fullwidth, column=lambda: writer().width_of_current_line
+    )
+
+    class TerminalProgress:
+        def update(self, progress: Progress) -> None:
+            if config.pluginmanager.has_plugin("terminalreporter"):  # absent with -p no:terminal
+                line.show(progress.line())
+
+        def end(self, rule_id: str) -> None:
+            line.clear()
+
+    run.context.progress_listener = TerminalProgress()
 
 
 def _check_output_paths(config: pytest.Config) -> Path | None:
@@ -115,9 +167,10 @@ def _check_output_paths(config: pytest.Config) -> Path | None:
     from recall_sim.conformance.report import check_output_path, check_output_paths_differ
 
     outputs: list[tuple[str, Path]] = []
-    report_json = config.getoption("--callback-report-json")
-    if report_json:
-        outputs.append(("--callback-report-json", Path(report_json)))
+    for option in ("--callback-report-json", "--callback-report-html"):
+        report_path = config.getoption(option)
+        if report_path:
+            outputs.append((option, Path(report_path)))
     junit: Path | None = None
     # Absent with -p no:junitxml; pytest-xdist workers leave the file to the controller.
     xmlpath = getattr(config.option, "xmlpath", None)
@@ -129,8 +182,8 @@ def _check_output_paths(config: pytest.Config) -> Path | None:
         outputs.append(("--junitxml", junit))
     for option, path in outputs:
         check_output_path(option, path)
-    if len(outputs) == 2:
-        check_output_paths_differ(outputs[0], outputs[1])
+    for first, second in itertools.combinations(outputs, 2):
+        check_output_paths_differ(first, second)
     return junit
 
 
@@ -139,14 +192,21 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if run is None or not run.report.results:
         return
     report = run.finish()
+    # Causes first, each once: one cause often explains several failed rules (SPEC §8).
+    if report.causes:
+        count = len(report.causes)
+        terminalreporter.write_sep("=", f"recall-sim: {count} cause{'s' if count > 1 else ''}")
+        terminalreporter.write_line(report.causes_text())
+        terminalreporter.write_line("")
     explained = [r for r in report.results if r.outcome.value in ("fail", "warn")]
     if explained:
         terminalreporter.write_sep("=", "recall-sim: failures and warnings")
         for result in explained:
-            terminalreporter.write_line(result.explain())
+            terminalreporter.write_line(result.explain(cause=report.cause_of(result.rule)))
             terminalreporter.write_line("")
     terminalreporter.write_sep("=", f"recall-sim conformance: {report.target}")
-    terminalreporter.write_line(report.table(terminalreporter._tw.fullwidth))
+    markup = terminalreporter.config.stash.get(MARKUP_KEY, False)
+    terminalreporter.write_line(report.table(terminalreporter._tw.fullwidth, markup=markup))
 
 
 # trylast: after pytest's junitxml plugin has written its file, which this may amend.
@@ -170,3 +230,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             rule=run.interrupted_during,
             message=f"recall-sim: {run.interruption(name_rules=False)}",
         )
+    html_path = session.config.getoption("--callback-report-html", default=None)
+    if html_path:
+        from recall_sim.conformance.renderers.html import write_html
+
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        write_html(report.to_json(), Path(html_path), say=reporter.write_line if reporter else None)

@@ -19,17 +19,22 @@ from pathlib import Path
 from typing import Any
 
 from recall_sim.conformance.config import UsageError
+from recall_sim.conformance.terminal import paint
+from recall_sim.simulator.causes import Cause
 from recall_sim.simulator.rules import Outcome, Verdict
+from recall_sim.simulator.timeline import Timeline
 
 __all__ = [
     "Report",
     "RuleReport",
     "check_output_path",
     "check_output_paths_differ",
+    "explain_cause",
     "mark_junit_interrupted",
 ]
 
 _LABEL = {Outcome.PASS: "PASS", Outcome.FAIL: "FAIL", Outcome.WARN: "WARN", Outcome.SKIP: "SKIP"}
+_COLOUR = {Outcome.PASS: "green", Outcome.FAIL: "red", Outcome.WARN: "yellow", Outcome.SKIP: "blue"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,9 @@ class RuleReport:
     verdict: Verdict
     reproduce: str | None
     duration_s: float
+    # A fix fitted to what this run saw, where the catalog's would mislead (load.burst's
+    # concurrency advice when the burst failed on validity); None: the catalog's.
+    fix_override: str | None = None
 
     @property
     def rule(self) -> str:
@@ -62,15 +70,20 @@ class RuleReport:
 
     @property
     def fix(self) -> str:
-        return self.verdict.fix
+        return self.fix_override or self.verdict.fix
 
     def to_json(self) -> dict[str, Any]:
         shape = self.verdict.as_dict(reproduce=self.reproduce)
+        if self.fix_override and shape.get("fix"):
+            shape["fix"] = self.fix_override
         return {**shape, "duration_s": round(self.duration_s, 3)}
 
-    def explain(self) -> str:
-        """A failure or warning, spelled out for a CI log."""
+    def explain(self, *, cause: str | None = None) -> str:
+        """A failure or warning, spelled out for a CI log; ``cause``: the cause (printed
+        above it) that explains it, so the reader goes there first."""
         lines = [f"{_LABEL[self.outcome]} {self.rule} — {self.title}", f"  what: {self.detail}"]
+        if cause is not None:
+            lines.append(f"  cause: {cause} (above)")
         lines.append(f"  fix:  {self.fix}")
         interesting = {k: v for k, v in self.evidence.items() if k != "claims"}
         if interesting:
@@ -93,6 +106,9 @@ class Report:
     # Stopped (Ctrl-C) before every selected rule ran: `results` holds only the rules
     # that finished, so a reader must not take the counts for a whole run.
     interrupted: bool = False
+    # Why rules failed (SPEC §8), most explanatory first, and what they were found from.
+    causes: list[Cause] = field(default_factory=list)
+    timeline: Timeline = field(default_factory=Timeline)
 
     def summary(self) -> dict[str, int]:
         counts = dict.fromkeys((o.value for o in Outcome), 0)
@@ -121,15 +137,26 @@ class Report:
             "summary": self.summary(),
             "interrupted": self.interrupted,
             "notes": self.notes,
+            "causes": [cause.to_json() for cause in self.causes],
             "results": [r.to_json() for r in self.results],
+            "timeline": self.timeline.to_json(),
         }
+
+    def cause_of(self, rule_id: str) -> str | None:
+        """The id of the first cause that explains ``rule_id``, if any."""
+        return next((c.cause.value for c in self.causes if rule_id in c.rules), None)
+
+    def causes_text(self) -> str:
+        """Every cause, once, for a terminal or a CI log (empty when none was found)."""
+        return "\n\n".join(explain_cause(cause) for cause in self.causes)
 
     def write_json(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.to_json(), indent=2, default=str) + "\n")
 
-    def table(self, width: int | None = None) -> str:
-        """One line per rule: id, verdict, one-line reason, cut to the terminal's width."""
+    def table(self, width: int | None = None, *, markup: bool = False) -> str:
+        """One line per rule: id, verdict, one-line reason, cut to the terminal's width;
+        ``markup``: verdicts in colour (for a terminal only; reports never have it)."""
         # CI logs report 80 columns but do not wrap; keep reasons readable there.
         width = max(width or shutil.get_terminal_size((120, 24)).columns, 120)
         rule_width = max((len(r.rule) for r in self.results), default=10)
@@ -139,7 +166,10 @@ class Report:
             reason = " ".join(result.detail.split())
             if len(reason) > reason_width:
                 reason = reason[: reason_width - 1] + "…"
-            lines.append(f"{result.rule:<{rule_width}}  {_LABEL[result.outcome]:<7}  {reason}")
+            label = f"{_LABEL[result.outcome]:<7}"  # padded first: escape codes take no columns
+            if markup:
+                label = paint(label, _COLOUR[result.outcome])
+            lines.append(f"{result.rule:<{rule_width}}  {label}  {reason}")
         counts = self.summary()
         lines.append("-" * min(width, 160))
         lines.append(
@@ -149,6 +179,35 @@ class Report:
             + ("; INTERRUPTED: the rules not listed did not run" if self.interrupted else "")
         )
         return "\n".join(lines)
+
+
+_EVIDENCE_ITEMS = 5  # list items quoted per evidence key; the JSON report has them all
+_EVIDENCE_CHARS = 600
+
+
+def explain_cause(cause: Cause) -> str:
+    """A cause, spelled out: what it is, what showed it, the rules it explains, the fix."""
+    lines = [f"CAUSE {cause.cause.value} — {cause.title}", f"  what:  {cause.detail}"]
+    if cause.rules:
+        lines.append(f"  explains: {', '.join(cause.rules)}")
+    lines.append(f"  fix:   {cause.fix}")
+    if cause.evidence:
+        shown = json.dumps(_key_evidence(cause.evidence), default=str)
+        if len(shown) > _EVIDENCE_CHARS:
+            shown = shown[:_EVIDENCE_CHARS] + "…"
+        lines.append(f"  evidence: {shown}")
+    return "\n".join(lines)
+
+
+def _key_evidence(evidence: Mapping[str, Any]) -> dict[str, Any]:
+    """The evidence with long lists cut (as Hypothesis's explain phase says "and N more"):
+    the first few items make the point, and the JSON report keeps every one."""
+    shown: dict[str, Any] = {}
+    for key, value in evidence.items():
+        if isinstance(value, list | tuple) and len(value) > _EVIDENCE_ITEMS:
+            value = [*value[:_EVIDENCE_ITEMS], f"… {len(value) - _EVIDENCE_ITEMS} more"]
+        shown[key] = value
+    return shown
 
 
 def check_output_path(option: str, path: Path) -> None:

@@ -7,10 +7,20 @@ option overrides ``NO_COLOR``, and ``NO_COLOR`` overrides everything the user di
 
 from __future__ import annotations
 
+import math
 import os
-from typing import Literal
+import time
+from collections.abc import Callable
+from typing import Literal, TextIO
 
-__all__ = ["COLOR_CHOICES", "ColorChoice", "paint", "should_do_markup"]
+__all__ = [
+    "COLOR_CHOICES",
+    "ColorChoice",
+    "ProgressLine",
+    "can_rewrite",
+    "paint",
+    "should_do_markup",
+]
 
 ColorChoice = Literal["auto", "always", "never"]
 COLOR_CHOICES: tuple[ColorChoice, ...] = ("auto", "always", "never")
@@ -19,8 +29,25 @@ COLOR_CHOICES: tuple[ColorChoice, ...] = ("auto", "always", "never")
 _CODES = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "bold": "1", "dim": "2"}
 
 
+def _isatty(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if callable(isatty) else False
+    except (OSError, ValueError):  # a closed or detached stream is no terminal
+        return False
+
+
+def can_rewrite(stream: object) -> bool:
+    """True when ``stream`` is a terminal that understands ``\\r`` and cursor movement.
+
+    Separate from colour: ``--color never`` or ``NO_COLOR`` turn colour off, not
+    progress; a pipe or a log file gets no progress whatever the colour.
+    """
+    return _isatty(stream) and os.environ.get("TERM") != "dumb"
+
+
 def should_do_markup(stream: object, color: str = "auto") -> bool:
-    """True when ``stream`` should get ANSI colour (and ``\\r`` rewriting) under ``color``.
+    """True when ``stream`` should get ANSI colour under ``color``.
 
     ``auto`` asks the environment, first match wins: ``PY_COLORS=1|0`` (pytest's own
     switch, so a pytest run and ours agree), a non-empty ``NO_COLOR`` (off), a non-empty
@@ -38,13 +65,7 @@ def should_do_markup(stream: object, color: str = "auto") -> bool:
         return False
     if os.environ.get("FORCE_COLOR"):
         return True
-    if os.environ.get("TERM") == "dumb":
-        return False
-    isatty = getattr(stream, "isatty", None)
-    try:
-        return bool(isatty()) if callable(isatty) else False
-    except (OSError, ValueError):  # a closed or detached stream is no terminal
-        return False
+    return can_rewrite(stream)
 
 
 def paint(text: str, *styles: str) -> str:
@@ -53,3 +74,53 @@ def paint(text: str, *styles: str) -> str:
         return text
     codes = ";".join(_CODES[style] for style in styles)
     return f"\x1b[{codes}m{text}\x1b[0m"
+
+
+class ProgressLine:
+    """A status line just under the output's current line, rewritten in place with ``\\r``,
+    then erased, with the cursor put back where the output had got to.
+
+    So pytest's own progress (its dots, or a verbose line waiting for PASSED) goes on
+    where it was, with its colours, and nothing of the status line is left behind. Only
+    for a terminal: ask `can_rewrite` first. Updates closer together than ``interval``
+    are dropped (as pytest's collection line is throttled), except the first.
+    """
+
+    def __init__(
+        self,
+        stream: TextIO,
+        *,
+        width: Callable[[], int],
+        column: Callable[[], int],
+        interval: float = 0.25,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._stream = stream
+        self._width = width  # the terminal's columns, asked each time: it may be resized
+        self._column = column  # where the output's current line ends, for the way back
+        self._interval = interval
+        self._clock = clock
+        self._shown = False
+        self._last = -math.inf
+
+    def show(self, text: str) -> None:
+        now = self._clock()
+        if self._shown and now - self._last < self._interval:
+            return
+        self._last = now
+        # Never wider than the terminal: a wrapped line would leave the cursor a row lower
+        # than clear() expects.
+        text = text[: max(self._width() - 1, 1)]
+        lead = "\r" if self._shown else "\n"
+        self._stream.write(f"{lead}{text}\x1b[K")
+        self._stream.flush()
+        self._shown = True
+
+    def clear(self) -> None:
+        """Erase the status line and go back to the end of the line above (no-op if none)."""
+        if not self._shown:
+            return
+        self._shown = False
+        self._last = -math.inf
+        self._stream.write(f"\r\x1b[K\x1b[1A\x1b[{self._column() + 1}G")
+        self._stream.flush()

@@ -102,6 +102,8 @@ def check_rejects_wrong_credential(ctx: CheckContext) -> RuleResult:
         return RuleResult(Verdict(rid, Outcome.SKIP, ctx.secret_parts_note()))
     seed = run_seed(ctx)
     stats = _FuzzStats()
+    # For the progress line: the classic mistakes first, then the generated ones.
+    planned = ctx.config.fuzz_examples + sum(len(classic_mutations(p)) for p in parts)
     started = time.monotonic()
 
     def attempt(mutation: Mutation) -> None:
@@ -109,6 +111,7 @@ def check_rejects_wrong_credential(ctx: CheckContext) -> RuleResult:
             stats.out_of_time = True
             return
         stats.attempts += 1
+        ctx.progress(rid, stats.attempts, planned, "wrong credentials")
         url = ctx.target.with_part(mutation.part, mutation.raw_values)
         observation = ctx.call(url)
         if ctx.unlocks_baseline_user(observation) is not None:

@@ -1,16 +1,23 @@
 """``freshness.*``: the callback refreshes in time, without racing on Zoom's single-use refresh
-token, and without late or bogus answers while Zoom's token endpoint fails."""
+token, and without late or bogus answers while Zoom's token endpoint fails.
+
+A rule's verdict is its first failure, but it keeps calling for a while after it
+(bounded): one bad token does not tell a refresh timer from a cache that never
+refreshes, or a slow refresh from slowness at random. The calls it makes meanwhile join
+the run's timeline, which the diagnosis (SPEC §8) reads.
+"""
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from recall_sim.conformance.context import CheckContext, RuleResult
 from recall_sim.conformance.rules.load import burst
 from recall_sim.conformance.zoom_admin import ZoomAdmin
-from recall_sim.simulator.judge import MIN_VALIDITY
+from recall_sim.simulator.judge import MIN_VALIDITY, Judgement
 from recall_sim.simulator.observation import Observation
 from recall_sim.simulator.redaction import redact_text
 from recall_sim.simulator.rules import Outcome, Verdict
@@ -26,6 +33,13 @@ _ANSWER_RULES_UNDER_FAULT = (
     "contract.jwt-access-token",
     "contract.min-validity-120s",
 )
+
+
+# Calls after the first failure: enough to show whether the token is refreshed at all,
+# on a period, or only slowly; the window bounds them too.
+_MORE_CALLS_AFTER_FAILURE = 20
+# Calls after the first bogus answer under a fault: what the callback answers next.
+_MORE_CALLS_UNDER_FAULT = 2
 
 
 def _interval(window: float) -> float:
@@ -56,31 +70,45 @@ def check_refresh_before_expiry(ctx: CheckContext) -> RuleResult:
     crossings = 0
     refreshed = 0
     calls = 0
+    failed_calls = 0
+    first: tuple[float, Verdict, int] | None = None  # seconds in, what failed, at which call
     started = time.monotonic()
     while time.monotonic() - started < window:
+        if first is not None and calls - first[2] >= _MORE_CALLS_AFTER_FAILURE:
+            break
         time.sleep(_interval(window))
         observation = ctx.call()
         calls += 1
+        ctx.progress(rid, time.monotonic() - started, window, "s", calls=calls)
         now = ctx.clock.now()
         judged = ctx.grade(observation)
         due = [t for t, exp in served.items() if exp - now < MIN_VALIDITY]
         crossings += bool(due)
-        if not judged.accepted:
-            first = judged.failures[0]
-            return RuleResult(
-                Verdict(
-                    rid,
-                    Outcome.FAIL,
-                    f"after {time.monotonic() - started:.0f} s of calls: {first.rule}: "
-                    f"{first.detail}",
-                    {**first.evidence, "calls": calls},
-                ),
-                ctx.curl(),
-            )
         if judged.token is not None and judged.claims is not None:
             if judged.token not in served:
                 refreshed += 1
             served[judged.token] = judged.claims.exp
+        if not judged.accepted:
+            failed_calls += 1
+            if first is None:
+                first = (time.monotonic() - started, judged.failures[0], calls)
+    if first is not None:
+        seconds, failure, at_call = first
+        return RuleResult(
+            Verdict(
+                rid,
+                Outcome.FAIL,
+                f"after {seconds:.0f} s of calls: {failure.rule}: {failure.detail}",
+                {
+                    **failure.evidence,
+                    "calls": at_call,
+                    "calls_observed": calls,
+                    "failed_calls": failed_calls,
+                    "new_tokens": refreshed,
+                },
+            ),
+            ctx.curl(),
+        )
     if crossings == 0:
         return RuleResult(
             Verdict(
@@ -135,7 +163,7 @@ def check_concurrent_refresh(ctx: CheckContext) -> RuleResult:
     count = max(ctx.config.burst, 10)
     with _admin(ctx) as admin:
         seq = admin.journal_seq()
-        observations = burst(ctx, count)
+        observations = burst(ctx, count, rule_id=rid)
         refreshes = admin.events_since(seq, kind="refresh")
         reuses = admin.refresh_token_reuses_since(seq)
     bad = [judged for judged in map(ctx.grade, observations) if not judged.accepted]
@@ -189,9 +217,8 @@ def check_concurrent_refresh(ctx: CheckContext) -> RuleResult:
     )
 
 
-def _bogus(ctx: CheckContext, observation: Observation) -> str | None:
+def _bogus(judged: Judgement) -> str | None:
     """Why an answer under fault is unacceptable: late, or a 2xx that is not a valid token."""
-    judged = ctx.grade(observation)
     for verdict in judged.verdicts:
         if verdict.rule not in _ANSWER_RULES_UNDER_FAULT or verdict.outcome is not Outcome.FAIL:
             continue
@@ -229,6 +256,37 @@ def _stall_calls(ctx: CheckContext, label: str, statuses: list[str]) -> Iterator
         yield observation
 
 
+def _answered(judgements: list[Judgement]) -> str:
+    """What the calls were answered, counted: "3 x HTTP 401 without a token, ..."."""
+    kinds: Counter[str] = Counter()
+    for judged in judgements:
+        observation = judged.observation
+        if judged.accepted:
+            kinds["a valid token"] += 1
+        elif observation.status is None:
+            error = observation.error.kind.value if observation.error else "no answer"
+            kinds[f"no answer ({error})"] += 1
+        elif judged.token is not None:
+            kinds[f"HTTP {observation.status} with a token that failed the contract"] += 1
+        else:
+            kinds[f"HTTP {observation.status} without a token"] += 1
+    return ", ".join(f"{count} x {kind}" for kind, count in kinds.most_common())
+
+
+def _not_exercised(judgements: list[Judgement]) -> str:
+    """Why no fault was hit, from what the callback answered meanwhile (never a guess)."""
+    if judgements and all(j.accepted for j in judgements):
+        return (
+            f"it answered all {len(judgements)} calls with a valid token without asking "
+            "Zoom (it served cached tokens)"
+        )
+    return (
+        f"meanwhile it answered {_answered(judgements) or 'nothing'}, so it failed before "
+        "any refresh reached Zoom and how it handles Zoom's failures is unknown; fix those "
+        "answers first (see the failed rules, and the cause above when one is named)"
+    )
+
+
 def check_upstream_failure(ctx: CheckContext) -> RuleResult:
     rid = "freshness.upstream-failure"
     skip = _needs_admin(ctx, rid)
@@ -239,6 +297,8 @@ def check_upstream_failure(ctx: CheckContext) -> RuleResult:
         ("Zoom stalling 6 s", "stall", 6.0, _stall_calls),
     ]
     statuses: list[str] = []
+    judgements: list[Judgement] = []
+    problem: tuple[str, Observation] | None = None  # the first bogus answer, and why
     with _admin(ctx) as admin:
         seq = admin.journal_seq()
         try:
@@ -246,28 +306,38 @@ def check_upstream_failure(ctx: CheckContext) -> RuleResult:
                 admin.clear_faults()
                 admin.inject_fault(kind, count=1000, seconds=seconds)
                 for observation in calls(ctx, label, statuses):
-                    problem = _bogus(ctx, observation)
-                    if problem:
-                        body = observation.body.decode("utf-8", "replace")
-                        return RuleResult(
-                            Verdict(
-                                rid,
-                                Outcome.FAIL,
-                                f"while {label}: {problem}",
-                                {"calls": statuses, "body": redact_text(body)[:200]},
-                            ),
-                            ctx.curl(),
+                    ctx.progress(rid, len(statuses), None, f"calls ({label})")
+                    judged = ctx.grade(observation)
+                    judgements.append(judged)
+                    if why := _bogus(judged):
+                        problem = (f"while {label}: {why}", observation)
+                        break
+                if problem is not None:
+                    # What it answers next, still under the fault, tells its causes apart.
+                    for _ in range(_MORE_CALLS_UNDER_FAULT):
+                        time.sleep(1.0)
+                        observation = ctx.call()
+                        statuses.append(
+                            f"{label}: {observation.summary} in {observation.timings.total:.2f} s"
                         )
+                        judgements.append(ctx.grade(observation))
+                    break
         finally:
             admin.clear_faults()
         hits = admin.events_since(seq, kind="fault")
+    if problem is not None:
+        detail, observation = problem
+        body = redact_text(observation.body.decode("utf-8", "replace"))[:200]
+        return RuleResult(
+            Verdict(rid, Outcome.FAIL, detail, {"calls": statuses, "body": body}), ctx.curl()
+        )
     if not hits:
         return RuleResult(
             Verdict(
                 rid,
                 Outcome.SKIP,
-                f"{rid} not exercised: the callback never called Zoom's token endpoint "
-                f"while it failed (it served cached tokens); {_SHORT_LIVED_HINT}",
+                f"{rid} not exercised: the callback never called Zoom's token endpoint while "
+                f"it failed; {_not_exercised(judgements)}; {_SHORT_LIVED_HINT}",
                 {"calls": statuses},
             )
         )

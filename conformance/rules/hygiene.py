@@ -33,6 +33,10 @@ _ODD_SUFFIXES = ("'\"%00<", "%ff%fe", "../../etc/passwd")
 
 def check_no_error_internals(ctx: CheckContext) -> RuleResult:
     rid = "hygiene.no-error-internals"
+    # Its own calls would each wait the deadline in vain against a target that hangs.
+    skip = ctx.skip_without_answer(rid)
+    if skip:
+        return skip
     examined = 0
     candidates = ctx.rejections
     for label, url in ctx.missing_credential_urls()[:1]:

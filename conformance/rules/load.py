@@ -1,4 +1,8 @@
-"""``load.burst``: N concurrent valid requests all pass the answer rules."""
+"""``load.burst``: N concurrent valid requests all pass the answer rules.
+
+Its fix says what failed: the catalog's advice (concurrency) only where the failures
+point there, since a burst also fails when every single call would (an expired token).
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,25 @@ from recall_sim.simulator.rules import Outcome, Verdict
 
 __all__ = ["burst", "check_burst"]
 
+_VALIDITY = "contract.min-validity-120s"
+_DEADLINE = "contract.deadline-5s"
 
-def burst(ctx: CheckContext, count: int) -> list[Observation]:
-    """``count`` valid calls started together, each signed like Recall's."""
+
+def burst(ctx: CheckContext, count: int, *, rule_id: str | None = None) -> list[Observation]:
+    """``count`` valid calls started together, each signed like Recall's; ``rule_id``:
+    report progress under it as the answers come in (a slow target makes that seconds)."""
+    answered = 0
+
+    async def one() -> Observation:
+        nonlocal answered
+        observation = await ctx.acall()
+        answered += 1
+        if rule_id is not None:
+            ctx.progress(rule_id, answered, count, "calls")
+        return observation
 
     async def all_at_once() -> list[Observation]:
-        return list(await asyncio.gather(*(ctx.acall() for _ in range(count))))
+        return list(await asyncio.gather(*(one() for _ in range(count))))
 
     return asyncio.run(all_at_once())
 
@@ -26,13 +43,45 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+def _fix(
+    ctx: CheckContext,
+    failed_rules: Counter[str],
+    bad: int,
+    count: int,
+    latency: dict[str, float],
+) -> str | None:
+    """What to do, from what failed; None where the catalog's concurrency advice fits."""
+    rules = set(failed_rules)
+    if rules == {_VALIDITY}:
+        return (
+            f"{bad} of {count} answers failed only {_VALIDITY}: they carried tokens with "
+            "under 120 s left. That is about when the callback refreshes, not about "
+            f"concurrent calls: fix the refresh as {_VALIDITY} says (a cause above, when "
+            "one is named, says why the tokens were stale)."
+        )
+    if rules == {_DEADLINE}:
+        return (
+            f"{bad} of {count} answers took longer than 5 s (p50 {latency['p50']} s, p95 "
+            f"{latency['p95']} s, max {latency['max']} s): bound whatever an answer waits on "
+            "(a refresh, a database, a worker pool) well under 5 s; a cause above, when one "
+            "is named, says which."
+        )
+    alone = {v.rule for v in ctx.baseline.failures}
+    if rules <= alone:
+        return (
+            f"{bad} of {count} answers failed {', '.join(sorted(rules))}, as the single "
+            "valid call did: fix those rules first; nothing here points at concurrency."
+        )
+    return None
+
+
 def check_burst(ctx: CheckContext) -> RuleResult:
     rid = "load.burst"
     skip = ctx.skip_without_baseline(rid)
     if skip:
         return skip
     count = ctx.config.burst
-    observations = burst(ctx, count)
+    observations = burst(ctx, count, rule_id=rid)
     judged = [ctx.grade(observation) for observation in observations]
     failed_rules: Counter[str] = Counter()
     first_failure: str | None = None
@@ -62,6 +111,7 @@ def check_burst(ctx: CheckContext) -> RuleResult:
                 evidence,
             ),
             f"seq {count} | xargs -P {count} -I{{}} {ctx.curl()}",
+            _fix(ctx, failed_rules, bad, count, latency),
         )
     return RuleResult(
         Verdict(
