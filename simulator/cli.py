@@ -26,6 +26,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "run the fake Recall and fake Zoom on 127.0.0.1",
     ),
     "check": ("recall_sim.conformance.cli", "run the conformance suite against a callback URL"),
+    "report": (
+        "recall_sim.conformance.journal_report",
+        "write the HTML report (causes, timeline charts, rules) of a serve journal",
+    ),
     "watch": (
         "recall_sim.conformance.watch.cli",
         "call a callback URL again and again, the way Recall does, and show it live",

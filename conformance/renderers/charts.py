@@ -211,6 +211,17 @@ def _zoom_traces(events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return traces
 
 
+def _empty_trace(row: int) -> dict[str, Any]:
+    return {
+        "type": "scatter",
+        "uid": f"empty-{row}",
+        "x": [],
+        "y": [],
+        "showlegend": False,
+        "hoverinfo": "skip",
+    }
+
+
 def _threshold(
     row: int, y: float, colour: str, label: str, *, above: bool
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -254,6 +265,16 @@ def _row_note(row: int, text: str) -> dict[str, Any]:
     }
 
 
+def _time_range(instants: Sequence[int]) -> list[int] | None:
+    """The shared axis's range, set here: plotly's autorange over four matched axes, one
+    of them possibly empty, can span decades. Padded so edge markers are not cut."""
+    if not instants:
+        return None
+    first, last = min(instants), max(instants)
+    pad = max(1000, (last - first) // 40)
+    return [first - pad, last + pad]
+
+
 def figure_json(timeline: Mapping[str, Any]) -> tuple[str, ChartData]:
     """The figure as compact JSON (data, layout, config) and what it holds.
 
@@ -280,7 +301,9 @@ def figure_json(timeline: Mapping[str, Any]) -> tuple[str, ChartData]:
         (ZOOM_ROW, _zoom_traces(events)),
     )
     for row, traces in rows:
-        for trace in traces:
+        # plotly.js draws no subplot (axes, notes) for a row without a trace: an empty
+        # one keeps the row and the shared time axis under it.
+        for trace in traces or [_empty_trace(row)]:
             figure.add_trace(trace, row=row, col=1)
     shapes, notes = [], []
     for row, y, colour, label, above in (
@@ -299,18 +322,25 @@ def figure_json(timeline: Mapping[str, Any]) -> tuple[str, ChartData]:
     if calls and not any(c.get("token_id") for c in calls):
         notes.append(_row_note(TOKEN_ROW, "no call returned a token"))
     if not timeline.get("zoom_observed"):
-        notes.append(
-            _row_note(ZOOM_ROW, "the fake Zoom's journal was not read (--zoom-admin, or serve)")
-        )
+        notes.append(_row_note(ZOOM_ROW, "the fake Zoom's journal was not read"))
     elif not events:
         notes.append(_row_note(ZOOM_ROW, "no token request reached the fake Zoom"))
     # Thresholds must stay visible even when every answer is far below or above them.
     top_answer = max((float(c.get("answer_s") or 0.0) for c in calls), default=0.0)
     figure.update_yaxes(range=[0, max(RECALL_BUDGET * 1.2, top_answer * 1.05)], row=ANSWER_ROW)
     figure.update_yaxes(rangemode="tozero", row=VALIDITY_ROW)
-    figure.update_yaxes(tickformat="d", rangemode="tozero", row=TOKEN_ROW)
-    figure.update_yaxes(type="category", row=ZOOM_ROW)
-    figure.update_xaxes(type="date", showspikes=True, spikemode="across", spikethickness=1)
+    figure.update_yaxes(dtick=1, tickformat="d", rangemode="tozero", row=TOKEN_ROW)
+    if events:
+        figure.update_yaxes(type="category", row=ZOOM_ROW)
+    else:
+        figure.update_yaxes(range=[0, 1], showticklabels=False, showgrid=False, row=ZOOM_ROW)
+    figure.update_xaxes(
+        type="date",
+        range=_time_range([_ms(c["at"]) for c in calls] + [_ms(e["at"]) for e in events]),
+        showspikes=True,
+        spikemode="across",
+        spikethickness=1,
+    )
     figure.update_xaxes(title_text="time (UTC)", row=ZOOM_ROW)
     figure.update_layout(
         template="none",

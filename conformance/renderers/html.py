@@ -96,7 +96,9 @@ class Page:
 
 def render_html(report: Mapping[str, Any]) -> str:
     """The whole page for one JSON report; raises only on a report of the wrong shape."""
-    page = build_page(report)
+    # Exactly what the JSON report holds (`Report.write_json` writes with default=str),
+    # whatever mapping the caller built it from.
+    page = build_page(json.loads(json.dumps(report, default=str)))
     template = _environment().get_template("report.html.j2")
     return template.render(
         page=page,
