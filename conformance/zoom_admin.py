@@ -1,5 +1,6 @@
 """A client for the fake Zoom's test controls (``recall-sim serve``'s ``/_sim/zoom``), which the
-freshness rules use to inject token-endpoint faults and read the token-endpoint journal."""
+freshness rules use to inject token-endpoint faults and read the token-endpoint journal, and
+a run reads for its timeline (the fake Zoom's side of what happened)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 import httpx
 
 from recall_sim.simulator.control_guard import control_headers
+from recall_sim.simulator.timeline import MAX_POINTS, ZoomEventPoint
 
 __all__ = ["ZoomAdmin", "ZoomAdminError"]
 
@@ -58,6 +60,11 @@ class ZoomAdmin:
             params["kind"] = kind
         events: list[dict[str, Any]] = self._request("GET", "/journal", params=params)["events"]
         return events
+
+    def points_since(self, seq: int, *, limit: int = MAX_POINTS) -> list[ZoomEventPoint]:
+        """Every event after ``seq`` as timeline points, oldest first; the newest ``limit``
+        when there are more (a long `serve` journal must not swell a report)."""
+        return [ZoomEventPoint.from_json(e) for e in self.events_since(seq)[-limit:]]
 
     def refresh_token_reuses_since(self, seq: int) -> list[dict[str, Any]]:
         reuses: list[dict[str, Any]] = self._request(
