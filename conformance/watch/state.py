@@ -21,7 +21,7 @@ __all__ = ["AnswerTimes", "RuleTally", "StopReason", "WatchState"]
 # Why a watch ended: its --duration ran out, --until-fail saw a failure, or Ctrl-C.
 StopReason = Literal["duration", "first-failure", "ctrl-c"]
 
-_BIN_S: Final = 0.001
+_BINS_PER_S: Final = 1000  # 1 ms bins (a multiplication: 0.02 s lands in bin 20, not 19)
 # Answers are cut at the 5 s deadline, so 10 s of 1 ms bins hold every call; the last
 # bin takes anything slower (a prober that overran its deadline by scheduling).
 _BINS: Final = 10_000
@@ -33,13 +33,15 @@ class AnswerTimes:
     def __init__(self) -> None:
         self._bins = [0] * (_BINS + 1)
         self.count = 0
+        self.minimum = math.inf
         self.maximum = 0.0
         self.over_warn = 0  # slower than 2.5 s: contract.deadline-5s warns
         self.over_budget = 0  # slower than 5 s, or cut there
 
     def add(self, seconds: float) -> None:
-        self._bins[min(int(seconds / _BIN_S), _BINS)] += 1
+        self._bins[min(int(seconds * _BINS_PER_S), _BINS)] += 1
         self.count += 1
+        self.minimum = min(self.minimum, seconds)
         self.maximum = max(self.maximum, seconds)
         self.over_warn += seconds > DEADLINE_WARN
         self.over_budget += seconds > RECALL_BUDGET
@@ -49,12 +51,14 @@ class AnswerTimes:
         if not self.count:
             return None
         rank = max(1, math.ceil(q * self.count))
+        if rank >= self.count:
+            return self.maximum  # known exactly, no bin needed
         seen = 0
         for index, count in enumerate(self._bins):
             seen += count
             if seen >= rank:
-                # The bin's upper edge, but never above what was really seen.
-                return min((index + 1) * _BIN_S, self.maximum)
+                # The bin's lower edge, within what was really seen.
+                return min(max(index / _BINS_PER_S, self.minimum), self.maximum)
         return self.maximum
 
 
