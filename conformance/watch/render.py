@@ -26,6 +26,7 @@ __all__ = [
 ]
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_FINGERPRINT = re.compile(r"sha256:[0-9a-f]{12}")
 _MAX_LISTED = 4  # rules or causes named in one status line before "and N more"
 _ENDED_BY = {
     "duration": "--duration",
@@ -129,12 +130,21 @@ def render_zoom_line(event: ZoomEventPoint, *, style: Style = PLAIN) -> str:
         ("fault", event.fault),
         ("error", event.error),
         ("why", event.reason),
-        ("presented", event.presented),
-        ("issued", event.issued_access_token),
+        ("presented", _fingerprint(event.presented)),
+        ("issued", _fingerprint(event.issued_access_token)),
     ):
         if value:
             parts.append(f"{label} {value}")
     return "  ".join(parts)
+
+
+def _fingerprint(redacted: str | None) -> str | None:
+    """A journal's redacted token by its fingerprint alone: the call lines show tokens that
+    way, so an issued token can be matched to the calls that served it."""
+    if redacted is None:
+        return None
+    found = _FINGERPRINT.search(redacted)
+    return found.group(0) if found else redacted
 
 
 def _progress(state: WatchState) -> str:

@@ -79,7 +79,7 @@ def run_watch(
 
 class _Interrupts:
     """SIGINT raises KeyboardInterrupt only inside `waiting`; elsewhere it is noted and
-    raised at the next wait. Outside the main thread, Python's default behaviour stays."""
+    raised at the next wait. Outside the main thread Python's own handling stays."""
 
     def __init__(self) -> None:
         self.requested = False
@@ -88,7 +88,9 @@ class _Interrupts:
         self._previous: object = None
 
     def __enter__(self) -> _Interrupts:
-        if threading.current_thread() is threading.main_thread():
+        # Not where SIGINT is ignored (a background job, nohup): that choice stands.
+        main = threading.current_thread() is threading.main_thread()
+        if main and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
             self._previous = signal.signal(signal.SIGINT, self._handle)
             self._installed = True
         return self
