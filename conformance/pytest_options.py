@@ -134,6 +134,7 @@ def _wire_terminal(config: pytest.Config, run: ConformanceRun) -> None:
     pytest's terminal reporter writes to the ``sys.stdout`` of this moment, before output
     capturing takes it over for each test, so progress goes there too.
     """
+    import contextlib
     import sys
 
     from recall_sim.conformance.terminal import ProgressLine, can_rewrite, should_do_markup
@@ -147,8 +148,12 @@ def _wire_terminal(config: pytest.Config, run: ConformanceRun) -> None:
     if not can_rewrite(stream) or hasattr(config, "workerinput"):  # xdist workers: no tty
         return
     writer = config.get_terminal_writer
+    capture = config.pluginmanager.get_plugin("capturemanager")  # as pytest's live logging
     line = ProgressLine(
-        stream, width=lambda: writer().fullwidth, column=lambda: writer().width_of_current_line
+        stream,
+        width=lambda: writer().fullwidth,
+        column=lambda: writer().width_of_current_line,
+        guard=capture.global_and_fixture_disabled if capture else contextlib.nullcontext,
     )
 
     class TerminalProgress:

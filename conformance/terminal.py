@@ -7,10 +7,12 @@ option overrides ``NO_COLOR``, and ``NO_COLOR`` overrides everything the user di
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Literal, TextIO
 
 __all__ = [
@@ -83,7 +85,9 @@ class ProgressLine:
     So pytest's own progress (its dots, or a verbose line waiting for PASSED) goes on
     where it was, with its colours, and nothing of the status line is left behind. Only
     for a terminal: ask `can_rewrite` first. Updates closer together than ``interval``
-    are dropped (as pytest's collection line is throttled), except the first.
+    are dropped (as pytest's collection line is throttled), except the first. ``guard``
+    is entered around each write: under pytest, a test's output capture redirects the
+    terminal's file descriptor, so the capture has to be suspended meanwhile.
     """
 
     def __init__(
@@ -94,12 +98,14 @@ class ProgressLine:
         column: Callable[[], int],
         interval: float = 0.25,
         clock: Callable[[], float] = time.monotonic,
+        guard: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
     ) -> None:
         self._stream = stream
         self._width = width  # the terminal's columns, asked each time: it may be resized
         self._column = column  # where the output's current line ends, for the way back
         self._interval = interval
         self._clock = clock
+        self._guard = guard
         self._shown = False
         self._last = -math.inf
 
@@ -112,8 +118,7 @@ class ProgressLine:
         # than clear() expects.
         text = text[: max(self._width() - 1, 1)]
         lead = "\r" if self._shown else "\n"
-        self._stream.write(f"{lead}{text}\x1b[K")
-        self._stream.flush()
+        self._write(f"{lead}{text}\x1b[K")
         self._shown = True
 
     def clear(self) -> None:
@@ -122,5 +127,9 @@ class ProgressLine:
             return
         self._shown = False
         self._last = -math.inf
-        self._stream.write(f"\r\x1b[K\x1b[1A\x1b[{self._column() + 1}G")
-        self._stream.flush()
+        self._write(f"\r\x1b[K\x1b[1A\x1b[{self._column() + 1}G")
+
+    def _write(self, text: str) -> None:
+        with self._guard():
+            self._stream.write(text)
+            self._stream.flush()

@@ -86,7 +86,7 @@ def test_check_against_a_port_that_hangs_ends_within_12_s_and_names_the_deadline
     url = f"http://127.0.0.1:{hanging_port.port}/cb?user-id=1&auth_token={SECRET}"
     report_path = tmp_path / "r.json"
     started = time.monotonic()
-    result = check(url, "--report-json", str(report_path), "--color", "never")
+    result = check(url, "--report-json", str(report_path))
     elapsed = time.monotonic() - started
     print(f"check against a hanging port: {elapsed:.1f} s")  # shown with -s
 
