@@ -88,7 +88,8 @@ def _token(n: int) -> str:
 
 def sample_timeline(calls: int = 720, interval: float = 5.0) -> Timeline:
     """``calls`` calls every ``interval`` s against a 20-minute refresh timer, and Zoom's side."""
-    points, events = [], []
+    points: list[CallPoint] = []
+    events: list[ZoomEventPoint] = []
     refreshed_at, token = START - 300.0, 1  # the first token was fetched 5 minutes earlier
     for index in range(calls):
         at = START + index * interval
@@ -108,7 +109,8 @@ def sample_timeline(calls: int = 720, interval: float = 5.0) -> Timeline:
                 )
             )
         remaining = TOKEN_LIFETIME_S - (at - refreshed_at)
-        failed, warned = [], []
+        failed: list[str] = []
+        warned: list[str] = []
         if remaining < 120:
             failed.append("contract.min-validity-120s")
         elif remaining < 150:

@@ -15,7 +15,9 @@ import os
 import re
 import struct
 import subprocess
+import sys
 from collections import Counter
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 from types import ModuleType
@@ -30,6 +32,7 @@ from recall_sim.conformance.renderers.html import render_html, script_safe_json,
 from recall_sim.conformance.renderers.writer import write_report
 from recall_sim.simulator.redaction import redact_token
 from recall_sim.simulator.timeline import CallPoint, Timeline, ZoomEventPoint
+from tests.support.flawed_callback import SECRETS, callback_url
 from tests.support.tokens import zoom_token
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -429,3 +432,73 @@ def test_the_screenshot_script_writes_a_png(browser: str, tmp_path: Path) -> Non
     header = png.read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", header[16:24]) == SCRIPT.WINDOW
+
+
+# --- check --report-html and the plugin's --callback-report-html ------------------------------
+
+
+def _check(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "recall_sim", "check", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=cwd,
+    )
+
+
+def test_check_writes_the_html_report_of_its_json_report(
+    serve_flawed: Callable[..., str], tmp_path: Path
+) -> None:
+    url = callback_url(serve_flawed(None))
+    json_path, html_path = tmp_path / "r.json", tmp_path / "html" / "r.html"
+    done = _check(
+        url, "--rule", "contract", "--report-json", str(json_path), "--report-html", str(html_path)
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"Wrote HTML report to {html_path}" in done.stdout
+    data = json.loads(json_path.read_text())
+    page = html_path.read_text(encoding="utf-8")
+    for result in data["results"]:
+        assert f'id="rule-{result["rule"]}"' in page
+    assert "No cause found" in page or "No causes recorded" in page  # a correct callback
+    for secret in SECRETS.values():
+        assert secret not in page
+    assert not re.search(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.", page)
+
+
+def test_check_refuses_a_bad_html_path_before_calling_the_target(tmp_path: Path) -> None:
+    done = _check("http://127.0.0.1:9/cb?auth_token=hunter2hunter2", "--report-html", str(tmp_path))
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1
+    assert "--report-html" in done.stderr and "is a directory" in done.stderr
+    assert "unreachable" not in done.stderr
+    same = str(tmp_path / "report")
+    done = _check("http://127.0.0.1:9/cb", "--report-json", same, "--report-html", same)
+    assert done.returncode == 2
+    assert "--report-json and --report-html both name" in done.stderr
+
+
+def test_the_plugin_refuses_a_bad_html_path_at_configure_time(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--callback-url",
+            "http://127.0.0.1:9/cb",
+            "--callback-report-html",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert done.returncode == pytest.ExitCode.USAGE_ERROR, done.stdout + done.stderr
+    assert "--callback-report-html" in done.stderr and "is a directory" in done.stderr
