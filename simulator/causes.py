@@ -11,14 +11,22 @@ It does no I/O; the thresholds are named constants below.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
+from recall_sim.simulator import cause_predicates as expiry
+from recall_sim.simulator import cause_predicates_answers as answers
+from recall_sim.simulator import cause_predicates_refresh as refresh
+from recall_sim.simulator.cause_predicates import Finding
+from recall_sim.simulator.diagnosis_stats import TimelineStats, reduce_timeline
 from recall_sim.simulator.timeline import Timeline
 
-__all__ = ["CAUSES", "Cause", "CauseId", "CauseInfo", "diagnose"]
+__all__ = ["CAUSES", "MAX_EVIDENCE_POINTS", "SEVERITY", "Cause", "CauseId", "CauseInfo", "diagnose"]
+
+# Evidence quotes this many calls and Zoom events at most; the rest are counted.
+MAX_EVIDENCE_POINTS: Final = 10
 
 
 class CauseId(StrEnum):
@@ -81,7 +89,7 @@ CAUSES: Mapping[CauseId, CauseInfo] = {
         "A 2xx without a token after a failed upstream call",
         "When you cannot get a token, answer an error status (e.g. 503) without a body "
         "that looks like one, never a 2xx: Recall treats a 2xx body as the token.",
-        (*_ANSWER_SYMPTOMS, "freshness.upstream-failure"),
+        (*_ANSWER_SYMPTOMS, "freshness.upstream-failure", "token.upstream-failure"),
     ),
     CauseId.REFRESH_RACE: CauseInfo(
         "Concurrent calls refresh at once and reuse one refresh token",
@@ -95,26 +103,34 @@ CAUSES: Mapping[CauseId, CauseInfo] = {
         "Find what blocks the request path (a cold start, a slow database or network "
         "call, a saturated worker pool) and bound it well under 5 s; precompute the "
         "token so the answer is a read.",
-        ("contract.deadline-5s", "load.burst"),
+        ("contract.deadline-5s", "contract.status-2xx", "load.burst"),
     ),
     CauseId.SLOW_REFRESH_INLINE: CauseInfo(
         "Answers wait for Zoom's token endpoint while a refresh runs",
         "Refresh ahead of time in the background while the current token still has a "
         "margin, and bound the Zoom call (a timeout well under 5 s) so no answer waits "
         "on it.",
-        ("contract.deadline-5s", "load.burst", *_FRESHNESS),
+        (
+            "contract.deadline-5s",
+            "contract.status-2xx",
+            "load.burst",
+            *_FRESHNESS,
+            "token.upstream-failure",
+        ),
     ),
     CauseId.SIGNATURE_REQUIRED: CauseInfo(
         "The callback requires Recall's signature, and the run did not sign",
         "Pass the Recall workspace's verification secret with --signing-secret whsec_... "
-        "so each call carries the Standard Webhooks headers Recall sends.",
+        "(in the simulator: set the fake Recall's verification secret) so each call carries "
+        "the Standard Webhooks headers Recall sends; if the callback does not check "
+        "signatures, check the credential in its URL.",
         ("contract.status-2xx", *_ANSWER_SYMPTOMS[1:]),
     ),
     CauseId.WRONG_APP: CauseInfo(
         "The token names another Zoom app",
         "Use the client id and secret of the Zoom app registered with Recall (its "
         "zm:cid:<client_id> is the token's iss), for this user's grant.",
-        ("contract.issuer-client-id",),
+        ("contract.issuer-client-id", "contract.token-live"),
     ),
 }
 
@@ -159,4 +175,75 @@ def diagnose(timeline: Timeline, *, failed_rules: Collection[str] = ()) -> list[
     ``failed_rules``: the rules that failed or warned in the run (check, watch), so each
     cause lists those it explains; causes found from the timeline alone still appear.
     """
-    raise NotImplementedError("diagnose: being written (issue 12)")
+    stats = reduce_timeline(timeline)
+    by_index = {call.index: call for call in timeline.calls}
+    found = []
+    for cause_id, predicate in _PREDICATES:
+        finding = predicate(stats)
+        if finding is not None:
+            found.append(_cause(cause_id, finding, failed_rules, by_index))
+    found.sort(key=lambda c: (-len(c.rules), SEVERITY.index(c.cause)))
+    return found
+
+
+# Ties in rules explained go to the cause that does most harm: what blocks every call,
+# what can revoke the user's grant or hands Recall a non-token as a success, then
+# refreshes that fail or come late, then slowness.
+SEVERITY: Final = (
+    CauseId.WRONG_APP,
+    CauseId.SIGNATURE_REQUIRED,
+    CauseId.REFRESH_RACE,
+    CauseId.EMPTY_SUCCESS,
+    CauseId.REFRESH_FAILED,
+    CauseId.REFRESH_TIMER,
+    CauseId.CACHED_PAST_EXPIRY,
+    CauseId.SLOW_REFRESH_INLINE,
+    CauseId.SLOW_AT_RANDOM,
+)
+
+_PREDICATES: Final[tuple[tuple[CauseId, Callable[[TimelineStats], Finding | None]], ...]] = (
+    (CauseId.WRONG_APP, answers.wrong_app),
+    (CauseId.SIGNATURE_REQUIRED, answers.signature_required),
+    (CauseId.REFRESH_RACE, refresh.refresh_race),
+    (CauseId.EMPTY_SUCCESS, refresh.empty_success),
+    (CauseId.REFRESH_FAILED, refresh.refresh_failed),
+    (CauseId.REFRESH_TIMER, expiry.refresh_timer),
+    (CauseId.CACHED_PAST_EXPIRY, expiry.cached_past_expiry),
+    (CauseId.SLOW_REFRESH_INLINE, answers.slow_refresh_inline),
+    (CauseId.SLOW_AT_RANDOM, answers.slow_at_random),
+)
+
+
+def _capped(values: tuple[int, ...]) -> tuple[list[int], int]:
+    return list(values[:MAX_EVIDENCE_POINTS]), max(0, len(values) - MAX_EVIDENCE_POINTS)
+
+
+def _cause(
+    cause_id: CauseId,
+    finding: Finding,
+    failed_rules: Collection[str],
+    calls: Mapping[int, Any],
+) -> Cause:
+    """The finding as a cause: capped pointers, then its statistics, and the rules it
+    explains (those that failed in the run, plus those failing on its evidence calls)."""
+    seen = set(failed_rules)
+    for index in finding.calls:
+        call = calls.get(index)
+        if call is not None:
+            seen.update(call.failed_rules, call.warned_rules)
+    explains = CAUSES[cause_id].explains
+    shown_calls, more_calls = _capped(finding.calls)
+    shown_seq, more_seq = _capped(finding.zoom_seq)
+    evidence = {
+        "calls": shown_calls,
+        "calls_more": more_calls,
+        "zoom_seq": shown_seq,
+        "zoom_seq_more": more_seq,
+        **finding.stats,
+    }
+    return Cause(
+        cause=cause_id,
+        detail=finding.detail,
+        evidence=evidence,
+        rules=tuple(rule for rule in dict.fromkeys(explains) if rule in seen),
+    )

@@ -12,14 +12,21 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Protocol
 
-from recall_sim.simulator.judge import Judgement
+from recall_sim.simulator.judge import RECALL_BUDGET, Judgement
 from recall_sim.simulator.redaction import fingerprint, redact_text, redact_token
 from recall_sim.simulator.rules import Outcome
 from recall_sim.simulator.timestamps import iso_timestamp, parse_iso_timestamp
 
-__all__ = ["BodyKind", "CallPoint", "Timeline", "TimelineRecorder", "ZoomEventPoint"]
+__all__ = [
+    "BodyKind",
+    "CallPoint",
+    "JournalEventLike",
+    "Timeline",
+    "TimelineRecorder",
+    "ZoomEventPoint",
+]
 
 BodyKind = Literal["token", "empty", "other", "none"]
 # An hour watched at one call a second, with room: recorders drop the oldest beyond this.
@@ -142,6 +149,39 @@ class CallPoint:
         )
 
 
+class JournalEventLike(Protocol):
+    """What `ZoomEventPoint.from_event` reads from a fake Zoom journal event.
+
+    A protocol, so the timeline (read by the fake Recall too) needs no import of the fake
+    Zoom: the simulator app hands its events over through a hook.
+    """
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def at(self) -> float: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def status(self) -> int | None: ...
+    @property
+    def client_id(self) -> str | None: ...
+    @property
+    def user_id(self) -> str | None: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def reason(self) -> str | None: ...
+    @property
+    def presented(self) -> str | None: ...
+    @property
+    def issued_access_token(self) -> str | None: ...
+    @property
+    def fault(self) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class ZoomEventPoint:
     """One event of the fake Zoom's journal (`recall_sim.simulator.zoom.journal`), as read
@@ -179,6 +219,24 @@ class ZoomEventPoint:
             fault=data.get("fault"),
         )
 
+    @classmethod
+    def from_event(cls, event: JournalEventLike) -> ZoomEventPoint:
+        """From a live journal event (already redacted there), without a JSON round trip."""
+        return cls(
+            seq=event.seq,
+            at=event.at,
+            kind=str(event.kind),
+            outcome=str(event.outcome),
+            status=event.status,
+            client_id=event.client_id,
+            user_id=event.user_id,
+            error=event.error,
+            reason=event.reason,
+            presented=event.presented,
+            issued_access_token=event.issued_access_token,
+            fault=event.fault,
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "seq": self.seq,
@@ -205,6 +263,8 @@ class Timeline:
     ``zoom_observed``: whether the fake Zoom's journal was read at all (with
     ``--zoom-admin`` or inside ``serve``): without it, "no refresh reached Zoom" is
     unknown, not true.
+    ``budget_s``: the seconds an answer had (Recall's 5 s; a simulated Recall's own
+    setting), so "slow" means the same share of it everywhere.
     """
 
     calls: tuple[CallPoint, ...] = ()
@@ -212,12 +272,14 @@ class Timeline:
     client_id: str | None = None
     signing_secret_given: bool = False
     zoom_observed: bool = False
+    budget_s: float = RECALL_BUDGET
 
     def to_json(self) -> dict[str, Any]:
         return {
             "client_id": self.client_id,
             "signing_secret_given": self.signing_secret_given,
             "zoom_observed": self.zoom_observed,
+            "budget_s": self.budget_s,
             "calls": [c.to_json() for c in self.calls],
             "zoom_events": [e.to_json() for e in self.zoom_events],
         }
@@ -249,6 +311,7 @@ class TimelineRecorder:
         client_id: str | None = None,
         signing_secret_given: bool = False,
         zoom_observed: bool = False,
+        budget_s: float = RECALL_BUDGET,
     ) -> Timeline:
         with self._lock:
             calls = tuple(self._calls)
@@ -258,4 +321,5 @@ class TimelineRecorder:
             client_id=client_id,
             signing_secret_given=signing_secret_given,
             zoom_observed=zoom_observed,
+            budget_s=budget_s,
         )
