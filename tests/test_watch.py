@@ -110,7 +110,10 @@ def test_a_good_callback_exits_0_and_every_call_is_a_line(
 ):
     url = f"{callback_server.url}/good?user-id=1&auth_token={SECRET}"
     jsonl, report_path = tmp_path / "w.jsonl", tmp_path / "out" / "r.json"
-    code, out, err = watch(url, jsonl=jsonl, report_json=report_path, client_id=CLIENT_ID)
+    html = tmp_path / "out" / "r.html"
+    code, out, err = watch(
+        url, jsonl=jsonl, report_json=report_path, report_html=html, client_id=CLIENT_ID
+    )
     assert (code, err) == (0, "")
     calls = [line for line in out.splitlines() if re.match(r"\d\d:\d\d:\d\dZ #\d", line)]
     assert [c.split()[1] for c in calls] == ["#0", "#1", "#2", "#3", "#4"]
@@ -156,7 +159,9 @@ def test_a_good_callback_exits_0_and_every_call_is_a_line(
     assert (summary_counts["fail"], summary_counts["warn"], summary_counts["skip"]) == (0, 1, 1)
     assert sum(summary_counts.values()) == len(report["results"])
     assert "curl" in by_rule["hygiene.https"]["reproduce"]
-    for text in (out, jsonl.read_text(), report_path.read_text()):
+    assert f"Reports: {jsonl}, {report_path}, {html}" in out
+    assert "</html>" in html.read_text()
+    for text in (out, jsonl.read_text(), report_path.read_text(), html.read_text()):
         assert SECRET not in text and not JWT.search(text)
 
 

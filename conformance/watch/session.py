@@ -304,32 +304,11 @@ class _Watch:
 
     def _finish(self, display: Display) -> int:
         """Read Zoom's last events, diagnose, write the reports, print the final diagnosis."""
-        state, settings = self.state, self.settings
+        state = self.state
         self._show([zoom_line(event, style=self.style) for event in self._pull_zoom()])
         state.elapsed = time.monotonic() - self.t0
         self._diagnose(now=True)
-        report = build_report(
-            settings,
-            state,
-            started_at=self.started_at,
-            timeline=self._timeline(),
-            causes=state.causes,
-            scrub=self.scrub,
-        )
-        written: list[str] = []
-        failure = None
-        try:
-            if self.jsonl is not None and settings.jsonl is not None:
-                self.jsonl.summary(report)
-                written.append(str(settings.jsonl))
-            if settings.report_json is not None:
-                write_json(settings.report_json, report)
-                written.append(str(settings.report_json))
-            if settings.report_html is not None and self.renderer is not None:
-                write_html(settings.report_html, report, self.renderer)
-                written.append(str(settings.report_html))
-        except Exception as exc:  # the run is over: say which report failed, keep the rest
-            failure = f"a report could not be written: {type(exc).__name__}: {exc}"
+        written, failure = self._write_reports()
         final = render_final(state, reports=written, style=self.style)
         display.finish(state, self.scrub.text(final))
         if state.stopped_by == "ctrl-c":
@@ -345,6 +324,34 @@ class _Watch:
             )
             return EXIT_INTERRUPTED
         return EXIT_FAILED if state.failing() else EXIT_OK
+
+    def _write_reports(self) -> tuple[list[str], str | None]:
+        """The paths written, and why one could not be (the others are still written)."""
+        settings = self.settings
+        if settings.jsonl is None and settings.report_json is None and settings.report_html is None:
+            return [], None  # no report: no whole-timeline JSON to build
+        report = build_report(
+            settings,
+            self.state,
+            started_at=self.started_at,
+            timeline=self._timeline(),
+            causes=self.state.causes,
+            scrub=self.scrub,
+        )
+        written: list[str] = []
+        try:
+            if self.jsonl is not None and settings.jsonl is not None:
+                self.jsonl.summary(report)
+                written.append(str(settings.jsonl))
+            if settings.report_json is not None:
+                write_json(settings.report_json, report)
+                written.append(str(settings.report_json))
+            if settings.report_html is not None and self.renderer is not None:
+                write_html(settings.report_html, report, self.renderer)
+                written.append(str(settings.report_html))
+        except Exception as exc:  # the run is over: say which report failed, keep the rest
+            return written, f"a report could not be written: {type(exc).__name__}: {exc}"
+        return written, None
 
 
 def _forget_interrupt() -> None:
