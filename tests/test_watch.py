@@ -297,8 +297,32 @@ def test_zoom_events_join_the_timeline_and_the_status(tmp_path: Path):
     assert re.search(r"tokens: [1-9] rotations", out)
 
 
-def _refreshing_callback(sim: RunningSimulator) -> tuple[Starlette, str]:
-    """The support callback done right, holding a fresh grant from the fake Zoom."""
+def test_a_cache_served_past_its_refresh_point_is_named_in_every_output(tmp_path: Path):
+    jsonl, report_path = tmp_path / "w.jsonl", tmp_path / "r.json"
+    # 121 s tokens: a second later the cached one is under Recall's 120 s.
+    with running_simulator(zoom_settings=ZoomSettings(access_token_lifetime=121)) as sim:
+        app, user_id = _refreshing_callback(sim, flaw="caches-until-expiry")
+        with ThreadedServer(app) as server:
+            code, out, _ = watch(
+                f"{server.url}/cb?user-id={user_id}",
+                zoom_admin=sim.control_url + "/zoom",
+                interval=0.25,
+                duration=2.5,
+                jsonl=jsonl,
+                report_json=report_path,
+            )
+    assert code == 1
+    assert "cause.cached-past-expiry — The callback serves a cached token" in out
+    summary = json.loads(jsonl.read_text().splitlines()[-1])
+    report = json.loads(report_path.read_text())
+    for causes in (summary["causes"], report["causes"]):
+        assert causes[0]["cause"] == "cause.cached-past-expiry"
+        assert "contract.min-validity-120s" in causes[0]["rules"]
+        assert set(causes[0]) == {"cause", "title", "detail", "evidence", "fix", "rules"}
+
+
+def _refreshing_callback(sim: RunningSimulator, flaw: str | None = None) -> tuple[Starlette, str]:
+    """The support callback (done right, or with ``flaw``) holding a fresh grant."""
     app = sim.zoom.default_app
     grant = sim.zoom.issue_tokens()
     callback = RefreshingCallback(
@@ -310,6 +334,7 @@ def _refreshing_callback(sim: RunningSimulator) -> tuple[Starlette, str]:
                 grant.access_token, grant.refresh_token, time.time() + grant.expires_in
             )
         },
+        flaw=flaw,
     )
     return callback.app(), grant.user_id
 

@@ -10,12 +10,12 @@ Both end with the final diagnosis, Ctrl-C included.
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
 from typing import Final, Protocol, TextIO
 
+from recall_sim.conformance.terminal import can_rewrite
 from recall_sim.conformance.watch.render import Style, cut, render_status
 from recall_sim.conformance.watch.state import WatchState
 
@@ -120,19 +120,11 @@ class LineDisplay:
 
 
 def open_display(stream: TextIO, style: Style) -> Display:
-    """The live view on a terminal that can move its cursor, plain lines otherwise.
-
-    Colour is decided apart (`recall_sim.conformance.terminal.should_do_markup`, giving
+    """The live view on a terminal that can move its cursor (`can_rewrite`), plain lines
+    otherwise. Colour is decided apart (`recall_sim.conformance.terminal.should_do_markup`, giving
     ``style``): ``NO_COLOR`` or ``--color never`` keeps the live view without colour, and
     ``--color always`` colours plain lines sent to a file or a pipe.
     """
-    if _is_terminal(stream) and os.environ.get("TERM") != "dumb":
+    if can_rewrite(stream):
         return LiveDisplay(stream, style=style)
     return LineDisplay(stream, style=style)
-
-
-def _is_terminal(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (OSError, ValueError):  # closed or detached
-        return False
