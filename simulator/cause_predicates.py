@@ -28,6 +28,7 @@ __all__ = [
     "END_OF_GRANT_KINDS",
     "EXPIRED_SLACK_S",
     "INLINE_LINK_SHARE",
+    "LIKELY_REFRESH_MARGIN_S",
     "MIN_CALLS_FOR_SPREAD",
     "MIN_REFUSED_AFTER_DUE",
     "MIN_SLOW_CALLS",
@@ -61,6 +62,9 @@ MIN_SLOW_CALLS: Final = 2
 INLINE_LINK_SHARE: Final = 0.5
 # Calls refused after a refresh fell due before "the refresh fails" beats chance.
 MIN_REFUSED_AFTER_DUE: Final = 2
+# Callbacks refresh on demand within a margin before expiry (commonly 1 to 5 minutes):
+# one that stops serving a token with less than this left stopped at its refresh.
+LIKELY_REFRESH_MARGIN_S: Final = 600.0
 REFUSED_STATUSES: Final = frozenset({401, 403})
 SIGNATURE_WORDS: Final = ("signature", "webhook")
 # After the user removed the app in Zoom, Zoom refusing the grant is right, and so is
@@ -104,7 +108,7 @@ def counts_text(counts: Mapping[str, int]) -> str:
 
 def refresh_timer(stats: TimelineStats) -> Finding | None:
     """Rotations on a fixed period that tokens do not outlive fresh, unrelated to expiry:
-    refreshes nobody's call asked for (seen at Zoom), or expired tokens served meanwhile."""
+    refreshes no call asked for (seen at Zoom), or expired tokens served meanwhile."""
     rotations = stats.rotations
     if len(rotations) < MIN_TIMER_REFRESHES:
         return None
@@ -124,13 +128,11 @@ def refresh_timer(stats: TimelineStats) -> Finding | None:
     if lifetime - MIN_VALIDITY >= period:
         return None  # every token is replaced while it still has 120 s: stale is elsewhere
     expired = [c for c in stale if c.remaining_s is not None and c.remaining_s < -EXPIRED_SLACK_S]
-    unprompted = [
-        r for r in rotations if r.seq is not None and not stats.overlapping_calls(r.at, r.at)
-    ]
+    unprompted = [r for r in rotations if r.seq is not None and not stats.prompted(r)]
     if not expired and 2 * len(unprompted) < len(rotations):
         return None  # refreshes track calls and expiry: a lazy cache, not a timer
     why = (
-        f"{len(unprompted)} of {len(rotations)} refreshes came while no call was waiting"
+        f"{len(unprompted)} of {len(rotations)} refreshes were asked for by no call"
         if 2 * len(unprompted) >= len(rotations)
         else f"{len(expired)} calls were served an already expired token"
     )

@@ -15,6 +15,7 @@ from itertools import pairwise
 from recall_sim.simulator.cause_predicates import (
     BURST_WINDOW_S,
     END_OF_GRANT_KINDS,
+    LIKELY_REFRESH_MARGIN_S,
     MIN_REFUSED_AFTER_DUE,
     Finding,
     answer_counts,
@@ -164,14 +165,18 @@ def _refused_unobserved(stats: TimelineStats, grant_end: float | None) -> Findin
         return None
     last = max(served, key=lambda s: s.serves[-1].at)
     assert last.expires_at is not None
-    # Every call since the token was last served refused, until past the point where it
-    # had to be refreshed: the callback stopped at its refresh and never got further.
-    stopped = answer_end(last.serves[-1])
+    # Every call since the token was last served refused, and it stopped where a refresh
+    # was due (within a usual margin of expiry, or past Recall's 120 s): the callback
+    # stopped at its refresh and never got further.
+    final = last.serves[-1]
+    stopped = answer_end(final)
     after = [c for c in stats.calls if c.at >= stopped]
-    due = last.expires_at - MIN_VALIDITY
+    near_due = (final.remaining_s is not None and final.remaining_s < LIKELY_REFRESH_MARGIN_S) or (
+        bool(after) and after[-1].at >= last.expires_at - MIN_VALIDITY
+    )
     if (
         len(after) < MIN_REFUSED_AFTER_DUE
-        or after[-1].at < due
+        or not near_due
         or not all(c.status is not None and c.status >= 400 for c in after)
     ):
         return None

@@ -38,8 +38,9 @@ FAILED_OUTCOMES: Final = frozenset({"rejected", "fault", "abandoned"})
 # where the judge starts to warn (a simulated Recall's shorter budget scales with it).
 SLOW_SHARE_OF_BUDGET: Final = DEADLINE_WARN / RECALL_BUDGET
 # Two clocks (the prober's and the fake Zoom's) and microsecond rounding in journals:
-# an event this close to a call's window counts as inside it.
-EVENT_SLACK_S: Final = 0.25
+# an event this close to a call's window counts as inside it. Small, because callers
+# poll often (every 0.5 s): wide windows would cover every instant.
+EVENT_SLACK_S: Final = 0.05
 _DEADLINE_ERRORS: Final = frozenset({"deadline-before-headers", "deadline-during-body"})
 
 
@@ -94,6 +95,7 @@ class Rotation:
     at: float
     seq: int | None = None  # the Zoom event
     index: int | None = None  # the call that first served the new token
+    issued: str | None = None  # the new access token as the Zoom journal shows it
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,19 @@ class TimelineStats:
 
     def overlapping_calls(self, start: float, end: float) -> list[CallPoint]:
         return [c for c in self.calls if c.at <= end + EVENT_SLACK_S and answer_end(c) >= start]
+
+    def prompted(self, rotation: Rotation) -> bool:
+        """Whether a call asked for this refresh: one was waiting while it reached Zoom and
+        answered with the token it issued. A timer's refresh lands between calls, and its
+        token is first served by a later call."""
+        if rotation.issued is None:
+            return False
+        return any(
+            c.token_id is not None
+            and c.token_id in rotation.issued
+            and c.at - EVENT_SLACK_S <= rotation.at <= answer_end(c) + EVENT_SLACK_S
+            for c in self.calls
+        )
 
     def last_event_before(self, instant: float) -> ZoomEventPoint | None:
         before = [e for e in self.token_requests if e.at <= instant + EVENT_SLACK_S]
@@ -211,7 +226,7 @@ def reduce_timeline(timeline: Timeline) -> TimelineStats:
     first_serves = [span.serves[0] for span in tokens]
     if timeline.zoom_observed:
         rotations = tuple(
-            Rotation(at=e.at, seq=e.seq)
+            Rotation(at=e.at, seq=e.seq, issued=e.issued_access_token)
             for e in events
             if e.kind == "refresh" and e.outcome == "ok"
         )

@@ -172,19 +172,28 @@ def lazy_at_expiry() -> Timeline:
     return timeline(calls, events)
 
 
-def timer(zoom: bool = True, *, period: float = 100.0, lifetime: float = 150.0) -> Timeline:
-    """A timer refreshes every ``period`` s between calls, whatever the token has left."""
+def timer(
+    zoom: bool = True,
+    *,
+    period: float = 100.0,
+    lifetime: float = 150.0,
+    spacing: float = 10.0,
+    answer_s: float = 0.05,
+    phase: float = 5.0,
+) -> Timeline:
+    """A timer refreshes every ``period`` s from ``phase`` on, whatever the token has left;
+    a call every ``spacing`` s serves whatever the timer left."""
     calls, events = [], [event(1, -1.0, "direct_grant", issued="A")]
     names = "ABCDEFGHIJKLMNOP"
-    for n in range(int(5 * period / 10)):
-        at = n * 10.0
-        # The timer fires at 5 s, 5 + period, ...: the token issued then is served.
-        generation = int((at - 5) // period) + 1 if at >= 5 else 0
-        issued_at = 5 + (generation - 1) * period if generation else -1.0
-        calls.append(call(n, at, token=names[generation], remaining=lifetime - (at - issued_at)))
+    for n in range(int(5 * period / spacing)):
+        at = n * spacing
+        generation = int((at - phase) // period) + 1 if at >= phase else 0
+        issued_at = phase + (generation - 1) * period if generation else -1.0
+        remaining = lifetime - (at + answer_s - issued_at)
+        calls.append(call(n, at, token=names[generation], remaining=remaining, answer_s=answer_s))
     for generation in range(1, 5):
         name = names[generation]
-        issued = 5 + (generation - 1) * period
+        issued = phase + (generation - 1) * period
         events.append(event(len(events) + 1, issued, issued=name, presented=name.lower()))
     return timeline(calls, events if zoom else (), zoom=zoom)
 
@@ -269,6 +278,15 @@ def test_a_refresh_timer_shows_its_period() -> None:
     assert MIN_VALIDITY in cause.rules
 
 
+def test_a_timer_is_told_while_calls_cover_every_instant() -> None:
+    # A call every 0.5 s taking 0.5 s: each refresh lands inside a call, which still
+    # answers with the old token. On demand, the waiting call would carry the new one.
+    busy = timer(period=10.0, lifetime=125.0, spacing=0.5, answer_s=0.5, phase=5.2)
+    cause = only(diagnose(busy), CauseId.REFRESH_TIMER)
+    assert cause.evidence["period_s"] == pytest.approx(10.0)
+    assert cause.evidence["unprompted_refreshes"] == 4
+
+
 def test_a_timer_is_not_called_a_cache() -> None:
     assert CauseId.CACHED_PAST_EXPIRY not in ids(diagnose(timer()))
 
@@ -317,6 +335,15 @@ def test_a_refresh_that_never_reaches_zoom_is_a_failed_refresh() -> None:
     unobserved = only(diagnose(timeline(base.calls, zoom=False)), CauseId.REFRESH_FAILED)
     assert "not observed" in unobserved.detail
     assert unobserved.evidence["answered_after"] == {"401": 30}
+
+
+def test_a_refresh_that_fails_in_the_callback_is_named_before_the_token_runs_out() -> None:
+    # It refreshes with 128 s left, fails before calling Zoom, and answers 401; the run
+    # ends before the token would fall under 120 s.
+    calls = [call(n, n * 1.0, remaining=130.0 - n) for n in range(3)]
+    calls += [call(n, n * 1.0, token=None, status=401) for n in range(3, 8)]
+    cause = only(diagnose(timeline(calls)), CauseId.REFRESH_FAILED)
+    assert cause.evidence["answered_after"] == {"401": 5}
 
 
 def test_refusals_long_before_the_token_was_due_are_no_failed_refresh() -> None:
