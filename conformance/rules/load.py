@@ -10,6 +10,7 @@ import asyncio
 from collections import Counter
 
 from recall_sim.conformance.context import CheckContext, RuleResult
+from recall_sim.simulator.judge import Judgement
 from recall_sim.simulator.observation import Observation
 from recall_sim.simulator.rules import Outcome, Verdict
 
@@ -44,14 +45,12 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 
 def _fix(
-    ctx: CheckContext,
-    failed_rules: Counter[str],
-    bad: int,
-    count: int,
-    latency: dict[str, float],
+    ctx: CheckContext, judged: list[Judgement], count: int, latency: dict[str, float]
 ) -> str | None:
     """What to do, from what failed; None where the catalog's concurrency advice fits."""
-    rules = set(failed_rules)
+    failing = [j for j in judged if j.failures]
+    bad = len(failing)
+    rules = {v.rule for j in failing for v in j.failures}
     if rules == {_VALIDITY}:
         return (
             f"{bad} of {count} answers failed only {_VALIDITY}: they carried tokens with "
@@ -59,7 +58,8 @@ def _fix(
             f"concurrent calls: fix the refresh as {_VALIDITY} says (a cause above, when "
             "one is named, says why the tokens were stale)."
         )
-    if rules == {_DEADLINE}:
+    # A call cut at the deadline fails contract.status-2xx too: lateness is the one fault.
+    if all(_DEADLINE in {v.rule for v in j.failures} for j in failing):
         return (
             f"{bad} of {count} answers took longer than 5 s (p50 {latency['p50']} s, p95 "
             f"{latency['p95']} s, max {latency['max']} s): bound whatever an answer waits on "
@@ -111,7 +111,7 @@ def check_burst(ctx: CheckContext) -> RuleResult:
                 evidence,
             ),
             f"seq {count} | xargs -P {count} -I{{}} {ctx.curl()}",
-            _fix(ctx, failed_rules, bad, count, latency),
+            _fix(ctx, judged, count, latency),
         )
     return RuleResult(
         Verdict(
