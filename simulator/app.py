@@ -9,7 +9,7 @@ this app's lifespan runs the fake Recall's poller.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import InitVar, dataclass, field
 from pathlib import Path
@@ -21,6 +21,7 @@ from recall_sim.simulator.clock import VirtualClock
 from recall_sim.simulator.control_guard import ControlAccess, ControlGuard
 from recall_sim.simulator.recall import FakeRecall, RecallSettings
 from recall_sim.simulator.recall.api import API_PREFIX, mount_recall
+from recall_sim.simulator.timeline import ZoomEventPoint
 from recall_sim.simulator.zoom import FakeZoom, ZoomSettings
 from recall_sim.simulator.zoom.routes_admin import build_admin_router
 from recall_sim.simulator.zoom.routes_api import build_api_router
@@ -46,6 +47,8 @@ class Simulator:
 
     def __post_init__(self, with_recall: FakeRecall | None) -> None:
         recall = with_recall if with_recall is not None else FakeRecall(clock=self.clock)
+        # The fake Recall's logs name a failure's cause from both sides, as check does.
+        recall.attach_zoom_journal(_zoom_events(self.zoom))
         object.__setattr__(self, "recall", recall)  # frozen: set once, here
 
     @classmethod
@@ -73,6 +76,13 @@ class Simulator:
         self.clock.reset()
         self.zoom.reset()
         self.recall.reset()
+
+
+def _zoom_events(zoom: FakeZoom) -> Callable[[float], list[ZoomEventPoint]]:
+    def since(instant: float) -> list[ZoomEventPoint]:
+        return [ZoomEventPoint.from_event(e) for e in zoom.journal() if e.at >= instant]
+
+    return since
 
 
 def build_app(sim: Simulator, *, control: ControlAccess | None = None) -> FastAPI:

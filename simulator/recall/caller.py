@@ -88,6 +88,10 @@ class CallbackCaller:
         # expire tokens must not make every signature look five minutes ahead.
         return signature_headers(secret, timestamp=time.time())
 
+    def recent(self, credential: uuid.UUID, *, limit: int) -> list[CallRecord]:
+        """The credential's last ``limit`` calls, oldest first (what a log's cause reads)."""
+        return self._journal.records(credential=credential, limit=limit)
+
     def link(self, result: CallResult, credential: uuid.UUID) -> None:
         """Attach the credential a create produced to that call's journal record."""
         self._journal.link(result.record.seq, credential)

@@ -3,7 +3,8 @@
 Every call goes through `CallbackCaller` (prober + judge), so a create, a poll, a
 ``validate/`` and an ``access-token/`` grade the callback identically. Health is
 one rule applied after every call: a failure writes a credential log entry naming
-the rule and counts towards ``unhealthy_after``; only ``validate/`` re-enables.
+the rule (and its cause, when the credential's recent calls show one: `log_causes`) and
+counts towards ``unhealthy_after``; only ``validate/`` re-enables.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NoReturn
 
+from recall_sim.simulator.causes import Cause
 from recall_sim.simulator.clock import Clock
 from recall_sim.simulator.recall.caller import CallbackCaller, CallResult
 from recall_sim.simulator.recall.errors import (
@@ -24,6 +26,12 @@ from recall_sim.simulator.recall.errors import (
     NotFound,
 )
 from recall_sim.simulator.recall.journal import CallPurpose
+from recall_sim.simulator.recall.log_causes import (
+    RECENT_CALLS,
+    ZoomEvents,
+    failure_cause,
+    with_cause,
+)
 from recall_sim.simulator.recall.models import (
     AppKind,
     AppLog,
@@ -75,6 +83,8 @@ class CredentialLifecycle:
         # Guards check-then-write sequences (uniqueness, failure counting); never held
         # across an await, so a slow callback blocks nobody.
         self._lock = threading.Lock()
+        # The fake Zoom's events, when it runs beside this Recall (the simulator sets it).
+        self.zoom_events: ZoomEvents | None = None
 
     def _now(self) -> float:
         return to_microseconds(self._clock.now())
@@ -102,7 +112,8 @@ class CredentialLifecycle:
             callback_url, purpose=CallPurpose.CREATE, client_id=app.client_id, oauth_app=app.id
         )
         if not result.accepted:
-            self._reject_create(app, result.detail, result.failed_rules)
+            cause = self._cause(result, app, user_id=None, credential_id=None)
+            self._reject_create(app, result.detail, result.failed_rules, log_note=cause)
         user_id, account_id = self._identity(app, result)
         now = self._now()
         with self._lock:
@@ -136,11 +147,41 @@ class CredentialLifecycle:
             self._caller.link(result, updated.id)
             return CredentialCreated(updated, created=False)
 
-    def _reject_create(self, app: OAuthApp, detail: str, failed_rules: tuple[str, ...]) -> NoReturn:
-        self._store.add_app_log(
-            AppLog(app.id, f"Failed to create a Zoom OAuth Credential: {detail}", self._now())
-        )
+    def _reject_create(
+        self,
+        app: OAuthApp,
+        detail: str,
+        failed_rules: tuple[str, ...],
+        *,
+        log_note: Cause | None = None,
+    ) -> NoReturn:
+        message = with_cause(f"Failed to create a Zoom OAuth Credential: {detail}", log_note)
+        self._store.add_app_log(AppLog(app.id, message, self._now()))
         raise CallbackRejected(detail, failed_rules=failed_rules)
+
+    def _cause(
+        self,
+        result: CallResult,
+        app: OAuthApp,
+        *,
+        user_id: str | None,
+        credential_id: uuid.UUID | None,
+    ) -> Cause | None:
+        """The cause of a failed call from the credential's recent calls (a create has
+        only its own) and, inside the simulator, the fake Zoom's events."""
+        history = (
+            [] if credential_id is None else self._caller.recent(credential_id, limit=RECENT_CALLS)
+        )
+        settings = self._settings()
+        return failure_cause(
+            result,
+            history,
+            client_id=app.client_id,
+            user_id=user_id,
+            signing_secret_given=settings.verification_secret is not None,
+            budget_s=settings.callback_deadline,
+            zoom_events=self.zoom_events,
+        )
 
     def _identity(self, app: OAuthApp, result: CallResult) -> tuple[str | None, str | None]:
         """(user_id, account_id) from the token: user-level apps learn the user, account-level
@@ -176,7 +217,8 @@ class CredentialLifecycle:
         )
 
     def _apply(self, credential_id: uuid.UUID, result: CallResult, *, restore: bool) -> None:
-        """Count the call towards the credential's health and log a failure."""
+        """Count the call towards the credential's health and log a failure (with its cause)."""
+        cause = None if result.accepted else self._failure_cause(credential_id, result)
         with self._lock:
             now = self._now()
             if result.accepted:  # every poll of a working callback: one statement
@@ -192,7 +234,9 @@ class CredentialLifecycle:
                 current, status=status, consecutive_failures=failures, last_called_at=now
             )
             purpose = result.record.purpose.value
-            message = f"Failed to retrieve an access token ({purpose}): {result.detail}"
+            message = with_cause(
+                f"Failed to retrieve an access token ({purpose}): {result.detail}", cause
+            )
             self._store.add_credential_log(CredentialLog(current.id, message, now))
             if status is not current.status:
                 self._store.add_credential_log(
@@ -204,6 +248,15 @@ class CredentialLifecycle:
                     )
                 )
             self._store.update_credential(updated)
+
+    def _failure_cause(self, credential_id: uuid.UUID, result: CallResult) -> Cause | None:
+        # Before taking the lock: the diagnosis reads the journal, and counting needs none of it.
+        credential = self._store.get_credential(credential_id)
+        app = None if credential is None else self._store.get_app(credential.oauth_app)
+        if credential is None or app is None:
+            return None
+        user_id = credential.user_id if app.kind is AppKind.USER_LEVEL else None
+        return self._cause(result, app, user_id=user_id, credential_id=credential_id)
 
     async def poll(self, credential_id: uuid.UUID) -> CallResult | None:
         """One scheduled call; None when the credential (or its app) is gone."""

@@ -32,6 +32,7 @@ from recall_sim.simulator.recall.journal import (
     CallRecord,
     JournalFile,
 )
+from recall_sim.simulator.recall.log_causes import ZoomEvents
 from recall_sim.simulator.recall.models import (
     AppKind,
     AppLog,
@@ -136,6 +137,11 @@ class FakeRecall:
         if "poll_interval" in changes:
             self._poller.reschedule()
         return self._settings
+
+    def attach_zoom_journal(self, events: ZoomEvents | None) -> None:
+        """Read the fake Zoom's events (``events(since)``: those at or after a Unix time)
+        when a failed call's log names its cause; the simulator app sets it. None detaches."""
+        self._credentials.zoom_events = events
 
     # apps
 
