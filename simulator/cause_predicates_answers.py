@@ -40,8 +40,9 @@ def _indices(calls: list[CallPoint]) -> tuple[int, ...]:
 def _slow_split(stats: TimelineStats) -> tuple[list[CallPoint], list[CallPoint], list[int]]:
     """(slow answers that waited on a refresh, the other slow answers, Zoom seqs waited on).
 
-    Observed at Zoom: a token request fell inside the answer's window. Unobserved: the
-    answer carried a token never served before (it refreshed to answer).
+    A slow answer waited on a refresh when a token request reached Zoom while it waited
+    (seen at Zoom), or when it carried a token never served before: it refreshed, or it
+    queued behind a single-flight refresh another call started.
     """
     linked: list[CallPoint] = []
     unlinked: list[CallPoint] = []
@@ -56,7 +57,7 @@ def _slow_split(stats: TimelineStats) -> tuple[list[CallPoint], list[CallPoint],
                 linked.append(call)
                 seqs.extend(e.seq for e in waited)
                 continue
-        elif call.index in stats.new_token_calls:
+        if call.index in stats.new_token_calls:
             linked.append(call)
             continue
         unlinked.append(call)

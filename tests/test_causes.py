@@ -529,6 +529,25 @@ def test_slow_while_refreshing_inline() -> None:
     assert "new token" in unobserved.detail
 
 
+def test_a_slow_answer_that_queued_behind_a_refresh_waited_on_it() -> None:
+    # Call 5 refreshes: Zoom answers at once, the callback then stores the token slowly,
+    # and Recall gives up on call 5. Call 6 queues behind that refresh and is the first
+    # to carry its token: slow because of the refresh, though no request reached Zoom
+    # while it waited.
+    calls = [call(n, n * 1.0, token="A", remaining=3000.0) for n in range(5)]
+    calls += [
+        call(5, 5.0, token=None, status=None, error="deadline-before-headers", answer_s=5.0),
+        call(6, 10.5, token="B", remaining=3000.0, answer_s=3.0),
+    ]
+    calls += [call(n, n * 1.0 + 8.0, token="B", remaining=3000.0) for n in range(7, 10)]
+    queued = timeline(
+        calls, [event(1, -1.0, "direct_grant", issued="A"), event(2, 5.01, issued="B")]
+    )
+    cause = only(diagnose(queued), CauseId.SLOW_REFRESH_INLINE)
+    assert cause.evidence["calls"] == [5, 6]
+    assert cause.evidence["waited_on_refresh"] == 2
+
+
 def test_slow_at_random_and_slow_refresh_inline_are_told_apart() -> None:
     assert CauseId.SLOW_REFRESH_INLINE not in ids(diagnose(slow_random()))
     assert CauseId.SLOW_REFRESH_INLINE not in ids(diagnose(slow_random(zoom=False)))
