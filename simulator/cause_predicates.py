@@ -19,7 +19,12 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any, Final
 
-from recall_sim.simulator.diagnosis_stats import EVENT_SLACK_S, TimelineStats, answer_end
+from recall_sim.simulator.diagnosis_stats import (
+    EVENT_SLACK_S,
+    TimelineStats,
+    TokenSpan,
+    answer_end,
+)
 from recall_sim.simulator.judge import MIN_VALIDITY, RECALL_BUDGET
 from recall_sim.simulator.timeline import CallPoint
 
@@ -163,7 +168,7 @@ def cached_past_expiry(stats: TimelineStats) -> Finding | None:
     reaching Zoom meanwhile (unknown without the fake Zoom: said so)."""
     if refresh_timer(stats) is not None:
         return None  # a timer also serves one token stale between rotations
-    hits: list[tuple[str | None, CallPoint, CallPoint]] = []
+    hits: list[tuple[TokenSpan, CallPoint, CallPoint]] = []
     for span in stats.tokens:
         stale = span.stale
         if not stale:
@@ -183,18 +188,16 @@ def cached_past_expiry(stats: TimelineStats) -> Finding | None:
             e for e in stats.requests_between(since, answer_end(last)) if e.seq != span.issued_seq
         ]:
             continue  # it did ask Zoom: a refused or ignored refresh, not a cache
-        hits.append((span.token, first, last))
+        hits.append((span, first, last))
     if not hits:
         return None
-    token, first, last = hits[0]
+    token, first, last = hits[0][0].token, hits[0][1], hits[0][2]
     zoom = (
         "and no refresh request reached Zoom meanwhile"
         if stats.zoom_observed
         else "(the Zoom side was not observed: run with --zoom-admin to see its refreshes)"
     )
-    stale_calls = [
-        c for span in stats.tokens for c in span.stale if span.token in {h[0] for h in hits}
-    ]
+    stale_calls = [c for span, _, _ in hits for c in span.stale]
     more = f" ({len(hits)} tokens in all)" if len(hits) > 1 else ""
     return Finding(
         detail=(

@@ -50,7 +50,7 @@ def _slow_split(stats: TimelineStats) -> tuple[list[CallPoint], list[CallPoint],
     budget = stats.timeline.budget_s
     for call in stats.answers.slow:
         if stats.zoom_observed:
-            waited = stats.during(call, stats.token_requests)
+            waited = stats.requests_during(call)
             if waited and all(e.outcome in _INJECTED for e in waited) and call.answer_s < budget:
                 continue  # slow because the harness stalled Zoom, and still within budget
             if waited:

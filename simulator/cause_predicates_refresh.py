@@ -8,6 +8,8 @@ refresh. Same contract as `recall_sim.simulator.cause_predicates`: a `Finding` o
 
 from __future__ import annotations
 
+import bisect
+import math
 from collections import Counter
 from collections.abc import Sequence
 from itertools import pairwise
@@ -133,19 +135,33 @@ def refresh_failed(stats: TimelineStats) -> Finding | None:
     return _refused_unobserved(stats, grant_end)
 
 
+def _answered_after(stats: TimelineStats, refused: Sequence[ZoomEventPoint]) -> list[CallPoint]:
+    """The calls from each refusal until the next refresh Zoom granted: what the callback
+    answered while its refresh failed."""
+    oks = [e.at for e in stats.token_requests if e.kind == "refresh" and e.outcome == "ok"]
+    starts: list[float] = []
+    ends: list[float] = []
+    for event in sorted(refused, key=lambda e: e.at):
+        following = bisect.bisect_right(oks, event.at)
+        starts.append(event.at - EVENT_SLACK_S)
+        ends.append(oks[following] if following < len(oks) else math.inf)
+    after = []
+    for call in stats.calls:
+        # A later refusal recovers no sooner than an earlier one (ends never decrease), so
+        # the last window opening before the answer is the one that reaches furthest.
+        opened = bisect.bisect_right(starts, answer_end(call)) - 1
+        if opened >= 0 and ends[opened] >= call.at:
+            after.append(call)
+    return after
+
+
 def _refused_at_zoom(stats: TimelineStats, refused: Sequence[ZoomEventPoint]) -> Finding:
-    oks = [e for e in stats.token_requests if e.kind == "refresh" and e.outcome == "ok"]
-    after: dict[int, CallPoint] = {}
-    for event in refused:
-        recovered = next((e.at for e in oks if e.seq > event.seq), float("inf"))
-        for call in stats.calls:
-            if answer_end(call) >= event.at - EVENT_SLACK_S and call.at <= recovered:
-                after[call.index] = call
+    after = _answered_after(stats, refused)
     reasons = Counter(_reason(e) for e in refused)
     zoom_words = sorted(
         {f"{e.status or ''} {e.error}: {e.reason}".strip() for e in refused if e.error}
     )
-    answers = answer_counts(sorted(after.values(), key=lambda c: c.at))
+    answers = answer_counts(after)
     main = reasons.most_common(1)[0][0]
     return Finding(
         detail=(
@@ -153,7 +169,7 @@ def _refused_at_zoom(stats: TimelineStats, refused: Sequence[ZoomEventPoint]) ->
             f"(Zoom said {'; '.join(zoom_words[:3]) or 'rejected'}); the callback then "
             f"answered {counts_text(answers) or 'nothing observed'}"
         ),
-        calls=tuple(sorted(after)),
+        calls=call_indices(after),
         zoom_seq=tuple(e.seq for e in refused),
         stats={"reasons": dict(reasons), "zoom_said": zoom_words, "answered_after": answers},
     )
@@ -199,33 +215,28 @@ def _refused_unobserved(stats: TimelineStats, grant_end: float | None) -> Findin
     )
 
 
-def _last_token_expired(stats: TimelineStats, call: CallPoint) -> bool:
-    """Whether the token served last before ``call`` had expired by its answer."""
-    before = [c for c in stats.calls if c.token_id is not None and c.at < call.at]
-    if not before:
-        return False
-    span = next(s for s in stats.tokens if s.token_id == before[-1].token_id)
-    return span.expires_at is not None and span.expires_at <= answer_end(call)
-
-
 def empty_success(stats: TimelineStats) -> Finding | None:
     """A 2xx without a usable token right after an upstream failure (or, unobserved,
     after the last token expired)."""
     hits: list[CallPoint] = []
     seqs: set[int] = set()
+    last_served: CallPoint | None = None  # the last call before this one with a token
     for call in stats.calls:
         no_token = call.body_kind in {"empty", "other"} or (
             call.body_kind == "token" and "contract.jwt-access-token" in call.failed_rules
         )
-        if not (is_2xx(call) and no_token):
-            continue
-        if stats.zoom_observed:
-            last = stats.last_event_before(answer_end(call))
-            if last is not None and last.outcome in FAILED_OUTCOMES:
-                hits.append(call)
-                seqs.add(last.seq)
-        elif _last_token_expired(stats, call):
-            hits.append(call)
+        if is_2xx(call) and no_token:
+            if stats.zoom_observed:
+                last = stats.last_event_before(answer_end(call))
+                if last is not None and last.outcome in FAILED_OUTCOMES:
+                    hits.append(call)
+                    seqs.add(last.seq)
+            elif last_served is not None and last_served.token_id is not None:
+                expires = stats.spans[last_served.token_id].expires_at
+                if expires is not None and expires <= answer_end(call):
+                    hits.append(call)
+        if call.token_id is not None:
+            last_served = call
     if not hits:
         return None
     kinds = Counter(c.body_kind if c.body_kind != "token" else "not a JWT" for c in hits)

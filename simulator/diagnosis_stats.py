@@ -7,10 +7,12 @@ Pure: no I/O, no clock. Only redacted values pass through (token fingerprints).
 
 from __future__ import annotations
 
+import bisect
 import itertools
+import re
 import statistics
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Final
 
 from recall_sim.simulator.judge import DEADLINE_WARN, MIN_VALIDITY, RECALL_BUDGET
@@ -19,6 +21,7 @@ from recall_sim.simulator.timeline import CallPoint, Timeline, ZoomEventPoint
 __all__ = [
     "EVENT_SLACK_S",
     "FAILED_OUTCOMES",
+    "FINGERPRINT",
     "SLOW_SHARE_OF_BUDGET",
     "TOKEN_REQUEST_KINDS",
     "AnswerStats",
@@ -42,6 +45,8 @@ SLOW_SHARE_OF_BUDGET: Final = DEADLINE_WARN / RECALL_BUDGET
 # poll often (every 0.5 s): wide windows would cover every instant.
 EVENT_SLACK_S: Final = 0.05
 _DEADLINE_ERRORS: Final = frozenset({"deadline-before-headers", "deadline-during-body"})
+# How a redacted token names its fingerprint (`recall_sim.simulator.redaction`).
+FINGERPRINT: Final = re.compile(r"sha256:[0-9a-f]{12}")
 
 
 def is_2xx(call: CallPoint) -> bool:
@@ -95,7 +100,7 @@ class Rotation:
     at: float
     seq: int | None = None  # the Zoom event
     index: int | None = None  # the call that first served the new token
-    issued: str | None = None  # the new access token as the Zoom journal shows it
+    token_id: str | None = None  # the new access token's fingerprint
 
 
 @dataclass(frozen=True)
@@ -112,50 +117,56 @@ class AnswerStats:
 
 @dataclass(frozen=True)
 class TimelineStats:
+    """The reduced timeline. Lookups by time bisect sorted tuples: `watch` diagnoses an
+    hour of calls again and again, so nothing here is quadratic in the calls."""
+
     timeline: Timeline
     calls: tuple[CallPoint, ...]  # by start time
     tokens: tuple[TokenSpan, ...]  # by first serve
     rotations: tuple[Rotation, ...]
-    token_requests: tuple[ZoomEventPoint, ...]  # TOKEN_REQUEST_KINDS, by seq
+    token_requests: tuple[ZoomEventPoint, ...]  # TOKEN_REQUEST_KINDS, by time
     answers: AnswerStats
     call_spacing_s: float | None  # median gap between consecutive call starts
     new_token_calls: frozenset[int]  # indices of calls that served a token unseen before
+    spans: Mapping[str, TokenSpan] = field(default_factory=dict)  # by token_id
+    _request_times: tuple[float, ...] = ()
+    _call_starts: tuple[float, ...] = ()
+    _longest_answer_s: float = 0.0
 
     @property
     def zoom_observed(self) -> bool:
         return self.timeline.zoom_observed
 
-    def requests_between(self, start: float, end: float) -> list[ZoomEventPoint]:
+    def requests_between(self, start: float, end: float) -> tuple[ZoomEventPoint, ...]:
         """Token requests that reached Zoom in [start, end], with the clocks' slack."""
-        return [
-            e for e in self.token_requests if start - EVENT_SLACK_S <= e.at <= end + EVENT_SLACK_S
-        ]
+        low = bisect.bisect_left(self._request_times, start - EVENT_SLACK_S)
+        high = bisect.bisect_right(self._request_times, end + EVENT_SLACK_S)
+        return self.token_requests[low:high]
 
-    def during(self, call: CallPoint, events: Iterable[ZoomEventPoint]) -> list[ZoomEventPoint]:
-        """The events that happened while ``call`` was waiting for its answer."""
-        return [
-            e for e in events if call.at - EVENT_SLACK_S <= e.at <= answer_end(call) + EVENT_SLACK_S
-        ]
+    def requests_during(self, call: CallPoint) -> tuple[ZoomEventPoint, ...]:
+        """The token requests that reached Zoom while ``call`` waited for its answer."""
+        return self.requests_between(call.at, answer_end(call))
 
     def overlapping_calls(self, start: float, end: float) -> list[CallPoint]:
-        return [c for c in self.calls if c.at <= end + EVENT_SLACK_S and answer_end(c) >= start]
+        """Calls in flight at some moment of [start, end]."""
+        low = bisect.bisect_left(self._call_starts, start - self._longest_answer_s)
+        high = bisect.bisect_right(self._call_starts, end + EVENT_SLACK_S)
+        return [c for c in self.calls[low:high] if answer_end(c) >= start]
 
     def prompted(self, rotation: Rotation) -> bool:
         """Whether a call asked for this refresh: one was waiting while it reached Zoom and
         answered with the token it issued. A timer's refresh lands between calls, and its
         token is first served by a later call."""
-        if rotation.issued is None:
-            return False
-        return any(
-            c.token_id is not None
-            and c.token_id in rotation.issued
-            and c.at - EVENT_SLACK_S <= rotation.at <= answer_end(c) + EVENT_SLACK_S
-            for c in self.calls
+        span = None if rotation.token_id is None else self.spans.get(rotation.token_id)
+        return span is not None and any(
+            c.at - EVENT_SLACK_S <= rotation.at <= answer_end(c) + EVENT_SLACK_S
+            for c in span.serves
         )
 
     def last_event_before(self, instant: float) -> ZoomEventPoint | None:
-        before = [e for e in self.token_requests if e.at <= instant + EVENT_SLACK_S]
-        return before[-1] if before else None
+        """The last token request that reached Zoom by ``instant``."""
+        count = bisect.bisect_right(self._request_times, instant + EVENT_SLACK_S)
+        return self.token_requests[count - 1] if count else None
 
 
 def _percentile(ordered: Sequence[float], share: float) -> float:
@@ -182,14 +193,10 @@ def _answers(calls: Sequence[CallPoint], budget_s: float) -> AnswerStats:
     )
 
 
-def _issuing_event(token_id: str, events: Sequence[ZoomEventPoint]) -> ZoomEventPoint | None:
-    # The journal shows an issued token as "first8…last4 (sha256:…)": its fingerprint is
-    # the call point's token_id.
-    for event in events:
-        issued = event.issued_access_token
-        if issued is not None and token_id in issued:
-            return event
-    return None
+def _fingerprint(shown: str | None) -> str | None:
+    """The fingerprint in a redacted token ("first8…last4 (sha256:…)"): a call's token_id."""
+    found = None if shown is None else FINGERPRINT.search(shown)
+    return None if found is None else found.group(0)
 
 
 def _tokens(calls: Sequence[CallPoint], events: Sequence[ZoomEventPoint]) -> list[TokenSpan]:
@@ -197,6 +204,11 @@ def _tokens(calls: Sequence[CallPoint], events: Sequence[ZoomEventPoint]) -> lis
     for call in calls:
         if call.token_id is not None:
             serves.setdefault(call.token_id, []).append(call)
+    issuing: dict[str, ZoomEventPoint] = {}
+    for event in events:
+        token_id = _fingerprint(event.issued_access_token)
+        if token_id is not None:
+            issuing.setdefault(token_id, event)
     spans = []
     for token_id, served in serves.items():
         timed = next((c for c in served if c.remaining_s is not None), None)
@@ -205,7 +217,7 @@ def _tokens(calls: Sequence[CallPoint], events: Sequence[ZoomEventPoint]) -> lis
             if timed is None or timed.remaining_s is None
             else answer_end(timed) + timed.remaining_s
         )
-        issued = _issuing_event(token_id, events)
+        issued = issuing.get(token_id)
         spans.append(
             TokenSpan(
                 token_id=token_id,
@@ -221,27 +233,34 @@ def _tokens(calls: Sequence[CallPoint], events: Sequence[ZoomEventPoint]) -> lis
 
 def reduce_timeline(timeline: Timeline) -> TimelineStats:
     calls = tuple(sorted(timeline.calls, key=lambda c: (c.at, c.index)))
-    events = tuple(sorted(timeline.zoom_events, key=lambda e: e.seq))
+    events = tuple(sorted(timeline.zoom_events, key=lambda e: (e.at, e.seq)))
     tokens = _tokens(calls, events)
     first_serves = [span.serves[0] for span in tokens]
     if timeline.zoom_observed:
         rotations = tuple(
-            Rotation(at=e.at, seq=e.seq, issued=e.issued_access_token)
+            Rotation(at=e.at, seq=e.seq, token_id=_fingerprint(e.issued_access_token))
             for e in events
             if e.kind == "refresh" and e.outcome == "ok"
         )
     else:
         # The first token seen was not a rotation: it is where the timeline starts.
-        rotations = tuple(Rotation(at=c.at, index=c.index) for c in first_serves[1:])
-    starts = [c.at for c in calls]
+        rotations = tuple(
+            Rotation(at=c.at, index=c.index, token_id=c.token_id) for c in first_serves[1:]
+        )
+    starts = tuple(c.at for c in calls)
     gaps = [b - a for a, b in itertools.pairwise(starts)]
+    requests = tuple(e for e in events if e.kind in TOKEN_REQUEST_KINDS)
     return TimelineStats(
         timeline=timeline,
         calls=calls,
         tokens=tuple(tokens),
         rotations=rotations,
-        token_requests=tuple(e for e in events if e.kind in TOKEN_REQUEST_KINDS),
+        token_requests=requests,
         answers=_answers(calls, timeline.budget_s),
         call_spacing_s=statistics.median(gaps) if gaps else None,
         new_token_calls=frozenset(c.index for c in first_serves[1:]),
+        spans={span.token_id: span for span in tokens},
+        _request_times=tuple(e.at for e in requests),
+        _call_starts=starts,
+        _longest_answer_s=max((c.answer_s for c in calls), default=0.0),
     )

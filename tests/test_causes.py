@@ -4,6 +4,7 @@ while refreshing), a healthy callback with none, the rules each cause lists, its
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Sequence
 
@@ -16,6 +17,7 @@ from recall_sim.simulator.causes import (
     CauseId,
     diagnose,
 )
+from recall_sim.simulator.diagnosis_stats import reduce_timeline
 from recall_sim.simulator.timeline import BodyKind, CallPoint, Timeline, ZoomEventPoint
 
 CLIENT_ID = "cLiEnTiD0123456789abcd"
@@ -25,7 +27,8 @@ MIN_VALIDITY = "contract.min-validity-120s"
 
 
 def token_id(name: str) -> str:
-    return "sha256:" + (name * 12)[:12]
+    """A fingerprint as `redaction.fingerprint` makes them (12 hex digits)."""
+    return "sha256:" + hashlib.sha256(name.encode()).hexdigest()[:12]
 
 
 def shown(name: str) -> str:
@@ -327,6 +330,20 @@ def test_a_refused_refresh_shows_zoom_s_reason_and_what_the_callback_answered(
     assert "contract.status-2xx" in cause.rules
 
 
+def test_what_the_callback_answered_after_a_refusal_ends_at_the_next_granted_refresh() -> None:
+    calls = [call(n, n * 10.0, remaining=300 - n * 10.0) for n in range(10)]
+    calls += [call(n, n * 10.0, token=None, status=503) for n in range(10, 13)]
+    calls += [call(n, n * 10.0, token="B", remaining=590.0) for n in range(13, 20)]
+    events = [
+        event(1, -0.5, "direct_grant", issued="A"),
+        event(2, 100.02, "refresh", "rejected", error="invalid_client", reason="Invalid client"),
+        event(3, 130.02, issued="B", presented="r"),
+    ]
+    cause = only(diagnose(timeline(calls, events)), CauseId.REFRESH_FAILED)
+    assert cause.evidence["answered_after"] == {"503": 3, "200": 1}  # call 13 got the fix
+    assert cause.evidence["calls"] == [10, 11, 12, 13]
+
+
 def test_a_refresh_that_never_reaches_zoom_is_a_failed_refresh() -> None:
     base = refused_refresh("invalid_request", "Missing refresh_token.")
     silent = timeline(base.calls, base.zoom_events[:1])
@@ -601,6 +618,35 @@ def test_a_token_of_another_app() -> None:
     assert cause.rules == ("contract.issuer-client-id",)
     no_client = Timeline(calls=tuple(calls))
     assert diagnose(no_client) == []
+
+
+# -- the reduce step ---------------------------------------------------------------------
+
+
+def test_the_reduced_timeline_finds_calls_in_flight_and_requests_by_time() -> None:
+    calls = [
+        call(0, 0.0, answer_s=40.0, token="A"),  # a hang: still in flight at 30 s
+        call(1, 10.0, answer_s=1.0, token="A"),
+        call(2, 30.0, answer_s=1.0, token="B"),
+    ]
+    events = [
+        event(1, -1.0, "direct_grant", issued="A"),
+        event(2, 30.5, issued="B", presented="r"),
+        event(3, 35.0, "fault", "fault"),
+    ]
+    stats = reduce_timeline(timeline(calls, events))
+    assert [c.index for c in stats.overlapping_calls(T0 + 25, T0 + 26)] == [0]
+    assert [c.index for c in stats.overlapping_calls(T0 + 30.2, T0 + 30.3)] == [0, 2]
+    assert [e.seq for e in stats.requests_between(T0 + 30, T0 + 40)] == [2, 3]
+    assert [e.seq for e in stats.requests_during(calls[2])] == [2]
+    last = stats.last_event_before(T0 + 34)
+    assert last is not None and last.seq == 2
+    assert stats.last_event_before(T0) is None
+    [rotation] = stats.rotations
+    assert rotation.token_id == token_id("B")
+    assert stats.prompted(rotation)  # call 2 waited on it and answered with its token
+    assert stats.spans[token_id("A")].issued_seq == 1
+    assert stats.new_token_calls == frozenset({2})
 
 
 # -- rules, order, shape ----------------------------------------------------------------

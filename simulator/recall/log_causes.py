@@ -10,11 +10,11 @@ the fake Zoom. It runs only on a failure, over a bounded window.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Final
 
 from recall_sim.simulator.causes import Cause, diagnose
+from recall_sim.simulator.diagnosis_stats import FINGERPRINT
 from recall_sim.simulator.recall.caller import CallResult
 from recall_sim.simulator.recall.journal import CallRecord
 from recall_sim.simulator.rules import Outcome
@@ -41,7 +41,6 @@ MAX_ZOOM_EVENTS: Final = 500
 # The fake Zoom's events since a Unix time, as timeline points (set by the simulator app).
 ZoomEvents = Callable[[float], Iterable[ZoomEventPoint]]
 
-_FINGERPRINT = re.compile(r"sha256:[0-9a-f]{12}")
 _EMPTY_BODY = ("body is empty", "body is only whitespace")
 _PLAIN_BODY_RULE = "contract.plain-token-body"
 
@@ -64,7 +63,7 @@ def point_from_record(record: CallRecord) -> CallPoint:
     The journal keeps no issuer or body: those causes are read from the failing call
     itself, which `failure_cause` takes from its judgement.
     """
-    found = None if record.token is None else _FINGERPRINT.search(record.token)
+    found = None if record.token is None else FINGERPRINT.search(record.token)
     return CallPoint(
         index=record.seq,
         at=record.at,
