@@ -4,8 +4,8 @@ Schemathesis drives the API in-process from the schema it serves, with every che
 it has, through its examples, coverage and fuzzing phases (one test per operation)
 and its stateful phase (the schema's links: create an app, then its credentials,
 and use them), and must find no mismatch at all. Every callback URL answers a good
-token at once (no sockets), so a schema-valid credential body for an existing app
-is accepted.
+token for the tests' client id at once (no sockets), so a schema-valid credential
+body for an app of that client id is accepted.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, settings
 from recall_sim.simulator.recall import FakeRecall, RecallSettings
 from recall_sim.simulator.recall.api import build_recall_api
 from tests.support.mock_network import good_token_network
+from tests.support.tokens import CLIENT_ID
 
 KEY = "schema-key-0123456789"
 FAKE = FakeRecall(
@@ -54,8 +55,45 @@ CONFIG: dict[str, Any] = {
         },
     ],
 }
+API = build_recall_api(FAKE)
 schema = schemathesis.openapi.from_asgi(
-    "/openapi.json", build_recall_api(FAKE), config=schemathesis.Config.from_dict(CONFIG)
+    "/openapi.json", API, config=schemathesis.Config.from_dict(CONFIG)
+)
+# The workflows create apps for the client id the callbacks' tokens name, so that a
+# credential created through the schema's links passes and its own links are walked
+# (fields are fuzzed above, operation by operation).
+WORKFLOW_CONFIG: dict[str, Any] = {
+    **CONFIG,
+    # Only the schema's own links (the inferred ones would spread the few steps thin),
+    # and valid requests: the phases above send the invalid ones.
+    "phases": {
+        "stateful": {
+            "max-steps": 12,
+            "inference": {"algorithms": []},
+            "generation": {"mode": "positive"},
+        }
+    },
+    "operations": [
+        *CONFIG["operations"],
+        {
+            "include-operation-id": "zoom_oauth_apps_create",
+            "parameters": {"body.client_id": CLIENT_ID},
+        },
+        {
+            # Deleting an app deletes its credentials, a cascade no schema link can
+            # express: a credential's 404 after its app's DELETE is not a lost record.
+            "include-operation-id": [
+                "zoom_oauth_credentials_retrieve",
+                "zoom_oauth_credentials_destroy",
+                "zoom_oauth_credentials_access_token",
+                "zoom_oauth_credentials_validate",
+            ],
+            "checks": {"ensure_resource_availability": {"enabled": False}},
+        },
+    ],
+}
+workflows = schemathesis.openapi.from_asgi(
+    "/openapi.json", API, config=schemathesis.Config.from_dict(WORKFLOW_CONFIG)
 )
 
 
@@ -65,7 +103,7 @@ def test_every_operation_answers_as_its_schema_says(case: schemathesis.Case) -> 
     case.call_and_validate()
 
 
-TestWorkflowsFollowTheSchemasLinks = schema.as_state_machine().TestCase
+TestWorkflowsFollowTheSchemasLinks = workflows.as_state_machine().TestCase
 TestWorkflowsFollowTheSchemasLinks.settings = settings(
     max_examples=30,
     stateful_step_count=12,

@@ -71,15 +71,30 @@ NFKC_NETLOC_BREAKERS = (
     "\ufe6b\uff03\uff0f\uff1a\uff1f\uff20"
 )
 _NETLOC_END = rf"/?#\x00{_SPACE}{NFKC_NETLOC_BREAKERS}"
+_H16 = "[0-9A-Fa-f]{1,4}"
+# An IPv6 address in its text forms (RFC 4291), without an embedded IPv4 part or a zone.
+_IPV6 = "|".join(
+    [
+        rf"({_H16}:){{7}}{_H16}",
+        rf"({_H16}:){{1,7}}:",
+        rf"({_H16}:){{1,6}}:{_H16}",
+        rf"({_H16}:){{1,5}}(:{_H16}){{1,2}}",
+        rf"({_H16}:){{1,4}}(:{_H16}){{1,3}}",
+        rf"({_H16}:){{1,3}}(:{_H16}){{1,4}}",
+        rf"({_H16}:){{1,2}}(:{_H16}){{1,5}}",
+        rf"{_H16}:(:{_H16}){{1,6}}",
+        rf":((:{_H16}){{1,7}}|:)",
+    ]
+)
 # An http(s) URL as `_is_http_url` reads it (its length is `URL_LENGTH_PATTERN`'s):
-# optional user info, a non-empty host,
-# an optional port in range, then anything without whitespace; whitespace around it
-# is trimmed. Exact for URLs without brackets. From a "[" on, the host admits anything
-# (urlsplit's IPv6 checks are not a regex), so the pattern admits a few bracketed URLs
-# the parser refuses, never the reverse.
+# optional user info, a host (a name, or an IPv6 address in brackets), an optional
+# port in range, then anything without whitespace; whitespace around it is trimmed.
+# Exact for URLs without brackets in the network location; of the bracketed forms
+# urlsplit also takes (an IPv6 address with an IPv4 part or a zone, "[v1.x]", brackets
+# in the user info), none is described, so every URL the pattern admits is accepted.
 HTTP_URL_PATTERN = (
-    rf"^[{_SPACE}]*[Hh][Tt][Tt][Pp][Ss]?://([^{_NETLOC_END}]*@)?"
-    rf"([^:@\[{_NETLOC_END}]*\[[^@{_NETLOC_END}]*|[^:@\[{_NETLOC_END}]+)"
+    rf"^[{_SPACE}]*[Hh][Tt][Tt][Pp][Ss]?://([^\[\]{_NETLOC_END}]*@)?"
+    rf"(\[({_IPV6})\]|[^:@\[\]{_NETLOC_END}]+)"
     rf"(:({_PORT})?)?([/?#]{_NOT_SPACE_OR_NUL}*)?[{_SPACE}]*$"
 )
 

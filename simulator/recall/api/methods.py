@@ -120,7 +120,8 @@ def add_options(
             },
         },
         # DRF describes a detail view without fetching the record, so any id answers 200;
-        # only an id the URL pattern cannot hold (a line break) does not route: 404.
+        # 404 only when the path does not route (a line break in the id, which the
+        # ``/api/v2`` mount's pattern does not cross).
         **documented_errors(*((401, 404, 429) if "{id}" in path else (401, 429))),
     }
 

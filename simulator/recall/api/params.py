@@ -217,8 +217,9 @@ def _reference(name: str, what: str) -> dict[str, Any]:
     return _parameter(
         name,
         {"anyOf": [{"type": "string", "format": "uuid"}, _EMPTY]},
-        f"Only records of this {what}. The id must exist: any other value answers 400 "
-        f'{{"{name}": ["{BAD_REFERENCE}"]}}.',
+        f"Only records of this {what}. The id must exist (other spellings of it, without "
+        "hyphens or in braces, as Python's uuid.UUID reads them, name it too): any other "
+        f'value answers 400 {{"{name}": ["{BAD_REFERENCE}"]}}.',
     )
 
 
@@ -226,8 +227,9 @@ def _instant(name: str, bound: str) -> dict[str, Any]:
     return _parameter(
         name,
         {"anyOf": [_DATE_TIME, _DATE, _EMPTY]},
-        f"Only records created {bound} this instant (inclusive; without an offset, UTC). "
-        f'Anything else answers 400 {{"{name}": ["{BAD_DATETIME}"]}}.',
+        f"Only records created {bound} this instant (inclusive): an RFC 3339 date-time or "
+        "a date; the other ISO 8601 forms Python reads are taken too (without an offset, "
+        f'in UTC). Anything else answers 400 {{"{name}": ["{BAD_DATETIME}"]}}.',
     )
 
 

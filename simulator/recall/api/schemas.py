@@ -263,8 +263,8 @@ CREDENTIAL_CREATE_BODY: dict[str, Any] = {
         "authorization_code": {
             "type": "null",
             "description": (
-                "Recall-managed OAuth is not simulated: any value but null answers 400 "
-                "naming this field."
+                "Recall-managed OAuth (Recall's alternative to the callback URL) is not "
+                "simulated: any value but null answers 400."
             ),
         },
     },
