@@ -92,7 +92,7 @@ def test_serve_refuses_an_unrelated_database_without_writing_to_it(
     before = _unrelated_database(path, *tables)
     assert serve_command.serve(serve_command.ServeSettings(port=0, state_path=str(path))) == 2
     [line] = capsys.readouterr().err.splitlines()
-    assert line.startswith(f"recall-sim serve: cannot start the fake Recall (--state {path}): ")
+    assert line.startswith(f"recall-sim serve: cannot start the fake Recall: state file {path} ")
     assert f"state file {path} is not a recall-sim state file (it has {named})" in line
     assert path.read_bytes() == before  # no tables, no WAL switch, nothing
     assert sorted(p.name for p in tmp_path.iterdir()) == ["app.db"]
