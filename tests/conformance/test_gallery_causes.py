@@ -292,7 +292,7 @@ def test_slow_only_while_refreshing_inline(serve: Serve, sim: RunningSimulator) 
 
 @pytest.mark.slow
 def test_a_callback_that_refreshes_right_has_no_cause(serve: Serve, sim: RunningSimulator) -> None:
-    options = seeded(sim, 130)
+    options = seeded(sim, 125)  # an outage outlasts a cached token after 5 s
     base = serve(RefreshingCallback(**options).app())
     report = run(
         sim, user_url(base, options), "contract", "freshness", "load.burst", freshness_window=8
@@ -312,7 +312,7 @@ def test_a_callback_that_refreshes_right_has_no_cause(serve: Serve, sim: Running
 
 @pytest.mark.slow
 def test_the_reference_callback_has_no_cause(sim: RunningSimulator, tmp_path: Path) -> None:
-    sim.zoom.configure(access_token_lifetime=130)
+    sim.zoom.configure(access_token_lifetime=125)
     settings = reference_settings(sim, tmp_path / "reference.sqlite3")
     service = Service.build(settings, clock=Clock())
     port = int(settings.public_base_url.rsplit(":", 1)[1])
@@ -333,8 +333,8 @@ def test_the_reference_callback_has_no_cause(sim: RunningSimulator, tmp_path: Pa
 def test_upstream_failure_says_what_it_saw_when_the_refresh_fails_before_zoom(
     serve: Serve, sim: RunningSimulator
 ) -> None:
-    options = seeded(sim, 130)
-    callback = MisnamedFieldCallback(margin=127, checks_locally=True, **options)
+    options = seeded(sim, 125)  # due 2 s in; every token has run out 5 s in
+    callback = MisnamedFieldCallback(margin=122, checks_locally=True, **options)
     base = serve(callback.app())
     report = run(sim, user_url(base, options), "freshness.upstream-failure")
     graded = verdict(report, "freshness.upstream-failure")
