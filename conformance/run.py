@@ -169,6 +169,7 @@ class ConformanceRun:
             client_id=self.config.client_id,
             signing_secret_given=self.config.signing_secret is not None,
             zoom_observed=events is not None,
+            budget_s=self.config.deadline,  # what each call had, so "slow" is a share of it
         )
         failed = [r.rule for r in self.report.results if r.outcome in (Outcome.FAIL, Outcome.WARN)]
         self.report.timeline = timeline
