@@ -137,15 +137,22 @@ class TimelineStats:
     def zoom_observed(self) -> bool:
         return self.timeline.zoom_observed
 
-    def requests_between(self, start: float, end: float) -> tuple[ZoomEventPoint, ...]:
+    def requests_between(
+        self, start: float, end: float, *, after: float = EVENT_SLACK_S
+    ) -> tuple[ZoomEventPoint, ...]:
         """Token requests that reached Zoom in [start, end], with the clocks' slack."""
         low = bisect.bisect_left(self._request_times, start - EVENT_SLACK_S)
-        high = bisect.bisect_right(self._request_times, end + EVENT_SLACK_S)
+        high = bisect.bisect_right(self._request_times, end + after)
         return self.token_requests[low:high]
 
     def requests_during(self, call: CallPoint) -> tuple[ZoomEventPoint, ...]:
-        """The token requests that reached Zoom while ``call`` waited for its answer."""
-        return self.requests_between(call.at, answer_end(call))
+        """The token requests that reached Zoom while ``call`` waited for its answer.
+
+        None after its answer ended: Zoom answers a refresh before the callback can answer
+        with its token, so a later request (the next call's refresh, milliseconds after a
+        stalled answer) is not one this call waited for.
+        """
+        return self.requests_between(call.at, answer_end(call), after=0.0)
 
     def overlapping_calls(self, start: float, end: float) -> list[CallPoint]:
         """Calls in flight at some moment of [start, end]."""

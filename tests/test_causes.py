@@ -583,6 +583,18 @@ def test_a_stall_the_harness_injected_is_not_the_callback_s_slowness() -> None:
     assert ids(diagnose(timeline(hung, stalls))) == [CauseId.SLOW_REFRESH_INLINE]
 
 
+def test_a_refresh_just_after_a_stalled_answer_is_not_one_it_waited_for() -> None:
+    # The reference callback under an injected stall: one answer waits 2.5 s and gives up
+    # with a 503; the next call's refresh reaches Zoom 6 ms after that answer ended.
+    calls = [call(n, n * 10.0) for n in range(10)]
+    calls[4] = call(4, 40.0, token=None, status=503, answer_s=2.5)
+    events = [
+        event(1, 40.1, "fault", "fault"),
+        event(2, 42.506, issued="B"),
+    ]
+    assert diagnose(timeline(calls, events)) == []
+
+
 def test_signatures_required_but_not_sent() -> None:
     hint = "missing webhook-signature header"
     named = [call(n, n, token=None, status=401, body_hint=hint) for n in range(3)]
