@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, settings
 
 from recall_sim.simulator.serving import ThreadedServer
 from tests.support.callbacks import build_callback_app
+from tests.support.chromium import SCRIPT
 from tests.support.flawed_callback import FlawedCallback
 
 settings.register_profile(
@@ -40,3 +41,14 @@ def serve_flawed() -> Iterator[Callable[..., str]]:
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> str:
+    path: str | None = SCRIPT.chromium()
+    if path is None:
+        message = "headless Chromium is not installed (apt-get install chromium; .ci/run does)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path

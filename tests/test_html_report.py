@@ -8,7 +8,6 @@ under CI, where a skip would hide that the charts were never drawn.
 from __future__ import annotations
 
 import html
-import importlib.util
 import itertools
 import json
 import os
@@ -18,9 +17,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable
-from html.parser import HTMLParser
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -32,27 +29,13 @@ from recall_sim.conformance.renderers.html import render_html, script_safe_json,
 from recall_sim.conformance.renderers.writer import write_report
 from recall_sim.simulator.redaction import redact_token
 from recall_sim.simulator.timeline import CallPoint, Timeline, ZoomEventPoint
+from tests.support.chromium import SCRIPT, drawn_points, open_in_chromium
 from tests.support.flawed_callback import SECRETS, callback_url
 from tests.support.tokens import zoom_token
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLE = ROOT / "conformance" / "renderers" / "assets" / "plotly-basic.min.js"
 PAYLOAD = "</script><script>alert(1)</script><!--"
-
-
-def _load_script() -> ModuleType:
-    # scripts/ is not a package: load the screenshot script by path, for its sample report
-    # and its Chromium command line (so the script stays exercised too).
-    spec = importlib.util.spec_from_file_location(
-        "report_screenshot", ROOT / "scripts" / "report_screenshot.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-SCRIPT = _load_script()
 
 
 def sample(calls: int = 30, interval: float = 40.0) -> dict[str, Any]:
@@ -319,61 +302,6 @@ def test_a_failed_write_deletes_the_partial_file(
 # --- a real browser -----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser() -> str:
-    path: str | None = SCRIPT.chromium()
-    if path is None:
-        message = "headless Chromium is not installed (apt-get install chromium; .ci/run does)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
-
-class PointCounter(HTMLParser):
-    """Counts plotly's marker paths (``path.point``) under each trace's group, by uid."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.points: Counter[str] = Counter()
-        self._groups: list[str | None] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        classes = (dict(attrs).get("class") or "").split()
-        if tag == "g":
-            # plotly: <g class="trace scatter trace<uid>">
-            uid = next((c[5:] for c in classes if c.startswith("trace") and c != "trace"), None)
-            inherited = self._groups[-1] if self._groups else None
-            self._groups.append(uid if "scatter" in classes and uid else inherited)
-        elif tag == "path" and "point" in classes and self._groups and self._groups[-1]:
-            self.points[self._groups[-1]] += 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "g" and self._groups:
-            self._groups.pop()
-
-
-def open_in_chromium(browser: str, page: Path, tmp_path: Path) -> tuple[str, str]:
-    """The DOM after the page's scripts ran, and the browser's console log."""
-    command = SCRIPT.chromium_command(
-        browser,
-        tmp_path / "profile",
-        "--enable-logging=stderr",
-        "--v=0",
-        "--dump-dom",
-        page.resolve().as_uri(),
-    )
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout, done.stderr
-
-
-def _drawn(dom: str) -> dict[str, int]:
-    counter = PointCounter()
-    counter.feed(dom)
-    return dict(counter.points)
-
-
 @pytest.mark.parametrize(("calls", "interval"), [(60, 40.0), (720, 5.0)])
 def test_chromium_draws_every_point_of_every_chart(
     browser: str, tmp_path: Path, calls: int, interval: float
@@ -384,7 +312,7 @@ def test_chromium_draws_every_point_of_every_chart(
     dom, log = open_in_chromium(browser, page, tmp_path)
     assert "Uncaught" not in log, log
     expected = expected_points(report["timeline"])
-    assert _drawn(dom) == expected
+    assert drawn_points(dom) == expected
     # One time axis: every call is on the answer, validity and token rows.
     assert sum(n for uid, n in expected.items() if uid.startswith("answer-")) == calls
     assert expected["validity"] == expected["token"] == calls
@@ -423,7 +351,7 @@ def test_chromium_draws_a_timeline_from_journal_like_points(browser: str, tmp_pa
     write_html(report, page)
     dom, log = open_in_chromium(browser, page, tmp_path)
     assert "Uncaught" not in log, log
-    assert _drawn(dom) == {"answer-fail": 12, "zoom-rejected": 1, "zoom-fault": 1}
+    assert drawn_points(dom) == {"answer-fail": 12, "zoom-rejected": 1, "zoom-fault": 1}
 
 
 def test_the_screenshot_script_writes_a_png(browser: str, tmp_path: Path) -> None:
