@@ -27,7 +27,7 @@ types: $(STAMP)
 # Two workers, one test file each at a time: most slow tests wait on real deadlines and
 # windows, so they overlap well on two cores; a file's module fixtures are built once.
 unit: $(STAMP)
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 2 --dist loadfile --durations=15
 
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
