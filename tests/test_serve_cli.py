@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import queue
-import signal
 import socket
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 import httpx
@@ -23,6 +18,7 @@ from recall_sim.simulator.zoom import (
     ZoomSettings,
 )
 from recall_sim.simulator.zoom_jwt import decode_zoom_token
+from tests.support.serve_process import serve_process
 from tests.zoom import flows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,42 +73,15 @@ def test_banner_tells_how_to_connect_and_onboard() -> None:
     assert "sim_user=" in text
 
 
-def _read_banner(process: subprocess.Popen[str], timeout: float = 15) -> list[str]:
-    lines: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line)
-
-    threading.Thread(target=pump, daemon=True).start()
-    seen: list[str] = []
-    while not any("POST" in line and "/_sim/reset" in line for line in seen):
-        seen.append(lines.get(timeout=timeout))
-    return seen
-
-
 def test_serve_runs_a_working_fake_zoom() -> None:
-    argv = ["serve", "--port", "0", "--zoom-token-lifetime", "130"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "recall_sim.simulator.cli", *argv],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        seen = _read_banner(process)
-        url = seen[0].split()[4]
-        assert url.startswith("http://127.0.0.1:")
-        with httpx.Client(base_url=url, trust_env=False, timeout=5) as http:
+    with serve_process("--zoom-token-lifetime", "130") as served:
+        assert served.url.startswith("http://127.0.0.1:")
+        with httpx.Client(base_url=served.url, trust_env=False, timeout=5) as http:
             tokens = flows.onboard(http)
             assert http.get("/_sim/health").json()["status"] == "ok"
         claims = decode_zoom_token(tokens["access_token"]).claims
         assert claims["exp"] - claims["iat"] == 130
-    finally:
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=10)
+        code = served.interrupt()
     # Ctrl-C: uvicorn shuts down cleanly, then the CLI exits the conventional 130.
-    assert process.returncode == 130, stderr
-    assert "Traceback" not in stderr
+    assert code == 130, served.stderr
+    assert "Traceback" not in served.stderr

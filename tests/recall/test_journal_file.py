@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import queue
 import signal
-import subprocess
-import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +19,7 @@ from recall_sim.simulator.recall.api import build_recall_app
 from recall_sim.simulator.serving import ThreadedServer
 from tests.recall.conftest import API_KEY, FAST_DEADLINE
 from tests.recall.support import Callbacks
+from tests.support.serve_process import serve_process
 from tests.support.tokens import CLIENT_ID
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -186,31 +182,10 @@ def test_a_sigkilled_serve_leaves_a_line_for_every_answered_call(
 ) -> None:
     path = tmp_path / "calls.jsonl"
     path.write_text('{"from": "an earlier run"}\n')
-    argv = ["serve", "--port", "0", "--api-key", "k-456", "--poll-interval", "0",
-            "--journal-file", str(path)]  # fmt: skip
-    process = subprocess.Popen(
-        [sys.executable, "-m", "recall_sim.simulator.cli", *argv],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line)
-
-    threading.Thread(target=pump, daemon=True).start()
-    try:
-        seen: list[str] = []
-        while not any("/_sim/reset" in line for line in seen):
-            seen.append(lines.get(timeout=20))
-        url = seen[0].split()[4]
+    options = ["--api-key", "k-456", "--poll-interval", "0", "--journal-file", str(path)]
+    with serve_process(*options) as served:
         headers = {"Authorization": "Token k-456"}
-        with httpx.Client(base_url=url + "/api/v2", headers=headers, timeout=15) as api:
+        with httpx.Client(base_url=served.url + "/api/v2", headers=headers, timeout=15) as api:
             app = api.post("/zoom-oauth-apps/", json=APP).json()
             created = api.post(
                 "/zoom-oauth-credentials/",
@@ -223,13 +198,8 @@ def test_a_sigkilled_serve_leaves_a_line_for_every_answered_call(
                 api.post(f"/zoom-oauth-credentials/{credential}/validate/"),
             ]
             assert [r.status_code for r in answered] == [200, 200]
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
-        assert process.returncode == -signal.SIGKILL
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.communicate(timeout=10)
+        served.kill()
+        assert served.process.returncode == -signal.SIGKILL
     earlier, *calls = _lines(path)
     assert earlier == {"from": "an earlier run"}
     assert [(c["seq"], c["purpose"], c["outcome"]) for c in calls] == [

@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import queue
-import signal
 import sqlite3
-import subprocess
-import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +16,7 @@ from recall_sim.simulator.cli import _parser_for, main
 from recall_sim.simulator.commands.serve import ServeSettings, banner, serve, settings_from_args
 from recall_sim.simulator.recall import DuplicatePolicy
 from tests.recall.support import Callbacks
+from tests.support.serve_process import serve_process
 from tests.support.tokens import CLIENT_ID
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,31 +106,11 @@ def test_serve_signs_calls_and_writes_the_journal_on_ctrl_c(
     callback_url: Callable[[str], str],
 ) -> None:
     journal = tmp_path / "calls.jsonl"
-    argv = ["serve", "--port", "0", "--api-key", "k-123", "--verification-secret", SECRET,
-            "--poll-interval", "0", "--journal-file", str(journal)]  # fmt: skip
-    process = subprocess.Popen(
-        [sys.executable, "-m", "recall_sim.simulator.cli", *argv],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line)
-
-    threading.Thread(target=pump, daemon=True).start()
-    try:
-        seen: list[str] = []
-        while not any("/_sim/reset" in line for line in seen):
-            seen.append(lines.get(timeout=20))
-        url = seen[0].split()[4]
+    options = ["--api-key", "k-123", "--verification-secret", SECRET, "--poll-interval", "0",
+               "--journal-file", str(journal)]  # fmt: skip
+    with serve_process(*options) as served:
         headers = {"Authorization": "Token k-123"}
-        with httpx.Client(base_url=url + "/api/v2", headers=headers, timeout=15) as api:
+        with httpx.Client(base_url=served.url + "/api/v2", headers=headers, timeout=15) as api:
             app = api.post(
                 "/zoom-oauth-apps/",
                 data={
@@ -150,14 +125,13 @@ def test_serve_signs_calls_and_writes_the_journal_on_ctrl_c(
                 json={"oauth_app": app["id"], "access_token_callback_url": callback_url("lou")},
             )
             assert created.status_code == 201, created.text
-    finally:
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=15)
-    assert process.returncode == 130, stderr
+        code = served.interrupt()
+    stderr = served.stderr
+    assert code == 130, stderr
     [headers_seen] = callbacks.requests["lou"]
     Webhook(SECRET).verify("", headers_seen, json_parse=False)
     [record] = [json.loads(line) for line in journal.read_text().splitlines()]
     assert (record["purpose"], record["outcome"], record["signed"]) == ("create", "accepted", True)
-    everything = "".join(seen) + stderr + journal.read_text()
+    everything = served.banner + stderr + journal.read_text()
     assert "s3cr3t-lou-value" not in everything
     assert SECRET not in everything

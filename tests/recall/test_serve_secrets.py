@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import queue
-import signal
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 import httpx
@@ -19,6 +13,7 @@ from recall_sim.simulator.commands.serve import ServeSettings, banner, settings_
 from recall_sim.simulator.redaction import SecretPolicy, redact_token
 from recall_sim.simulator.serving import ThreadedServer
 from tests.recall.support import Callbacks, Mode
+from tests.support.serve_process import serve_process
 from tests.support.tokens import CLIENT_ID
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,33 +88,12 @@ def test_serve_hides_the_env_key_and_the_named_secret_everywhere(
     tmp_path: Path, callbacks: Callbacks, switchboard: tuple[Callbacks, ThreadedServer]
 ) -> None:
     journal = tmp_path / "calls.jsonl"
-    argv = ["serve", "--port", "0", "--poll-interval", "0", "--journal-file", str(journal),
-            "--secret-param", "code"]  # fmt: skip
-    process = subprocess.Popen(
-        [sys.executable, "-m", "recall_sim.simulator.cli", *argv],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "RECALL_SIM_API_KEY": ENV_KEY},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line)
-
-    threading.Thread(target=pump, daemon=True).start()
+    options = ["--poll-interval", "0", "--journal-file", str(journal), "--secret-param", "code"]
     callback_url = f"{switchboard[1].url}/cb/ned?user-id=ned&code={URL_SECRET}"
-    try:
-        seen: list[str] = []
-        while not any("/_sim/reset" in line for line in seen):
-            seen.append(lines.get(timeout=20))
-        url = seen[0].split()[4]
+    with serve_process(*options, env={"RECALL_SIM_API_KEY": ENV_KEY}) as served:
         callbacks.set("ned", Mode.ERROR)
         headers = {"Authorization": f"Token {ENV_KEY}"}
-        with httpx.Client(base_url=url + "/api/v2", headers=headers, timeout=15) as api:
+        with httpx.Client(base_url=served.url + "/api/v2", headers=headers, timeout=15) as api:
             app = api.post(
                 "/zoom-oauth-apps/",
                 json={"kind": "user_level", "client_id": CLIENT_ID,
@@ -130,12 +104,10 @@ def test_serve_hides_the_env_key_and_the_named_secret_everywhere(
                 json={"oauth_app": app["id"], "access_token_callback_url": callback_url},
             )
             logs = api.get("/zoom-oauth-app-logs/").text
-    finally:
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=15)
+        served.interrupt()
     assert rejected.status_code == 400
     assert "code=***" in rejected.text
-    everything = "".join(seen) + stderr + rejected.text + logs + journal.read_text()
+    everything = served.banner + served.stderr + rejected.text + logs + journal.read_text()
     assert URL_SECRET not in everything
     assert ENV_KEY not in everything
-    assert "from RECALL_SIM_API_KEY" in "".join(seen)
+    assert "from RECALL_SIM_API_KEY" in served.banner

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import queue
 import signal
 import sqlite3
-import subprocess
-import sys
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +14,7 @@ import pytest
 from recall_sim.simulator.recall import FakeRecall, RecallSettings
 from recall_sim.simulator.recall.queries import CredentialLogQuery
 from tests.recall.support import Callbacks, Mode, user_for
+from tests.support.serve_process import ServeProcess, serve_process
 from tests.support.tokens import CLIENT_ID
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,51 +110,13 @@ def test_an_empty_file_becomes_a_state_file(tmp_path: Path) -> None:
 
 
 @contextmanager
-def _serve(state: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """``recall-sim serve --state`` on a free port; yields the process and its base URL."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "recall_sim.simulator.cli",
-            "serve",
-            "--port",
-            "0",
-            "--api-key",
-            KEY,
-            "--poll-interval",
-            "0",
-            "--state",
-            str(state),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line)
-
-    threading.Thread(target=pump, daemon=True).start()
-    try:
-        seen: list[str] = []
-        while not any("/_sim/reset" in line for line in seen):
-            seen.append(lines.get(timeout=20))
-        url = seen[0].split()[4]
-        banner = "".join(seen)
-        assert f"state           {state}" in banner
-        assert banner.count(KEY) == 1  # the key, printed once
-        yield process, url
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.communicate(timeout=10)
+def _serve(state: Path) -> Iterator[ServeProcess]:
+    """``recall-sim serve --state`` on a free port, its banner checked."""
+    options = ["--api-key", KEY, "--poll-interval", "0", "--state", str(state)]
+    with serve_process(*options) as served:
+        assert f"state           {state}" in served.banner
+        assert served.banner.count(KEY) == 1  # the key, printed once
+        yield served
 
 
 def test_a_sigkilled_server_restarted_on_its_state_still_lists_the_credential(
@@ -166,8 +124,8 @@ def test_a_sigkilled_server_restarted_on_its_state_still_lists_the_credential(
 ) -> None:
     state = tmp_path / "state.sqlite3"
     headers = {"Authorization": f"Token {KEY}"}
-    with _serve(state) as (process, url):
-        with httpx.Client(base_url=url + "/api/v2", headers=headers, timeout=15) as api:
+    with _serve(state) as served:
+        with httpx.Client(base_url=served.url + "/api/v2", headers=headers, timeout=15) as api:
             app = api.post(
                 "/zoom-oauth-apps/",
                 json={
@@ -182,13 +140,12 @@ def test_a_sigkilled_server_restarted_on_its_state_still_lists_the_credential(
                 json={"oauth_app": app["id"], "access_token_callback_url": callback_url("kai")},
             )
             assert created.status_code == 201, created.text
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
-        assert process.returncode == -signal.SIGKILL
+        served.kill()
+        assert served.process.returncode == -signal.SIGKILL
 
     with (
-        _serve(state) as (_, url),
-        httpx.Client(base_url=url + "/api/v2", headers=headers, timeout=15) as api,
+        _serve(state) as restarted,
+        httpx.Client(base_url=restarted.url + "/api/v2", headers=headers, timeout=15) as api,
     ):
         [credential] = api.get("/zoom-oauth-credentials/").json()["results"]
         assert credential == created.json()
