@@ -63,8 +63,9 @@ def test_authentication_is_checked_before_the_id(anonymous: httpx.Client) -> Non
     "path",
     [
         "/zoom-oauth-apps/not-a-uuid/",
-        f"/zoom-oauth-apps/{uuid.uuid4()}/",
-        f"/zoom-oauth-credentials/{uuid.uuid4()}/",
+        # Fixed ids: parallel workers must collect the same test ids.
+        "/zoom-oauth-apps/5b0f7e64-1d0a-4c55-9c0e-2f3a61c8d9b1/",
+        "/zoom-oauth-credentials/0e9d2c51-7a4b-4f6e-8d3c-b1a2f4e5c6d7/",
         "/zoom-oauth-credentials/%00/access-token/",
         "/no-such-endpoint/",
     ],
