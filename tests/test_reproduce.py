@@ -8,8 +8,8 @@ printed text never held the secret.
 from __future__ import annotations
 
 import base64
-import re
 import os
+import re
 import shutil
 import subprocess
 import time
