@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from recall_sim.conformance.url_parts import UrlParts
+from recall_sim.simulator.prober import url_problem
 from recall_sim.simulator.rules import RULES
 from recall_sim.simulator.signing import check_signing_secret
 
@@ -92,12 +93,10 @@ class CheckConfig:
 
 
 def _check_http_url(option: str, url: str) -> None:
-    try:
-        parts = urlsplit(url)
-    except ValueError as exc:
-        raise UsageError(f"{option} is not a URL: {exc}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"{option} must be an http:// or https:// URL with a host")
+    """The prober's own check, so check, watch and probe refuse a URL in the same words."""
+    problem = url_problem(url)
+    if problem is not None:
+        raise UsageError(f"{option} is not callable: {problem}")
 
 
 def select_rules(selectors: tuple[str, ...]) -> tuple[str, ...]:

@@ -105,7 +105,9 @@ def test_broken_callback_exits_1_and_names_the_rule(
         (["URL", "--signing-secret", "not-a-secret"], "--signing-secret is malformed"),
         (["URL", "--rule", "nonsense"], "matches no rule"),
         (["URL", "--burst", "0"], "--burst must be between"),
-        (["ftp://example.com/cb"], "must be an http:// or https:// URL"),
+        (["ftp://example.com/cb"], "the scheme is ftp; it must be http:// or https://"),
+        (["http://[::1/cb?auth_token=hunter2hunter2"], "has an unmatched IPv6 bracket"),
+        (["URL", "--zoom-admin", "127.0.0.1:8700/_sim/zoom"], "--zoom-admin is not callable"),
     ],
 )
 def test_usage_errors_exit_2_with_one_clear_line(
