@@ -5,6 +5,11 @@
 routers. The fake Recall's API and controls (``/_sim/recall``) are mounted sub-apps
 with their own DRF-style error handlers; mounted apps get no lifespan events, so
 this app's lifespan runs the fake Recall's poller.
+
+`build_zoom_paths_app` serves the same fake Zoom at Zoom's own layout (``/oauth/...``
+and ``/v2/...`` at the root), for a second listener: one base URL then stands for both
+``https://zoom.us`` and ``https://api.zoom.us``, and a client needs only its base
+URLs changed. It has no lifespan and no ``/_sim`` controls.
 """
 
 from __future__ import annotations
@@ -28,7 +33,14 @@ from recall_sim.simulator.zoom.routes_api import build_api_router
 from recall_sim.simulator.zoom.routes_clock import build_clock_router
 from recall_sim.simulator.zoom.routes_oauth import build_oauth_router
 
-__all__ = ["API_PREFIX", "CONTROL_PREFIX", "ZOOM_PREFIX", "Simulator", "build_app"]
+__all__ = [
+    "API_PREFIX",
+    "CONTROL_PREFIX",
+    "ZOOM_PREFIX",
+    "Simulator",
+    "build_app",
+    "build_zoom_paths_app",
+]
 
 ZOOM_PREFIX: Final = "/zoom"
 CONTROL_PREFIX: Final = "/_sim"
@@ -123,4 +135,24 @@ def build_app(sim: Simulator, *, control: ControlAccess | None = None) -> FastAP
         sim.reset()
         return {"status": "reset"}
 
+    return app
+
+
+def build_zoom_paths_app(sim: Simulator) -> FastAPI:
+    """``sim``'s fake Zoom at Zoom's own paths: ``/oauth/authorize``, ``/oauth/token``,
+    ``/oauth/revoke`` and ``/v2/...`` at the root, for a listener of its own.
+
+    The same routers as the ``/zoom`` mount of `build_app`, over the same `FakeZoom` and
+    clock, so both listeners see one state. Token responses' ``api_url`` is this app's
+    base URL as the client called it. No lifespan (the app from `build_app` runs the fake
+    Recall's poller) and no ``/_sim`` controls, and no docs: only Zoom's paths are here.
+    """
+    app = FastAPI(
+        title="recall-sim: the fake Zoom at Zoom's own paths",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.include_router(build_oauth_router(sim.zoom))
+    app.include_router(build_api_router(sim.zoom))
     return app

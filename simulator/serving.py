@@ -2,20 +2,81 @@
 
 This is how the simulator runs in-process for tests (the moto pattern) and how the
 test suite starts its deliberately broken callbacks over real sockets.
+`serve_together` runs several uvicorn servers in one event loop of the calling (main)
+thread, as ``recall-sim serve`` does with ``--zoom-port``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import socket
 import threading
 import time
-from types import TracebackType
+from collections.abc import Iterator, Sequence
+from types import FrameType, TracebackType
 from typing import Any
 
 import uvicorn
 
-__all__ = ["ThreadedServer"]
+__all__ = ["ThreadedServer", "serve_together"]
+
+# What uvicorn handles itself: Ctrl-C and `kill`.
+_HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class _SharedSignals(uvicorn.Server):
+    """A server that leaves signals to `serve_together`, which stops every server at once.
+
+    Each `uvicorn.Server.serve` installs its own handlers, so with two in one loop the
+    last one installed would be the only one told to stop.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def serve_together(listeners: Sequence[tuple[uvicorn.Config, socket.socket]]) -> None:
+    """Serve each config on its (bound, listening) socket, in one event loop, until stopped.
+
+    Ctrl-C or SIGTERM asks every server to shut down gracefully (a second Ctrl-C forces
+    it), as uvicorn does for one; when any server ends, the others are stopped too.
+    Once all are down, a captured signal is raised again with the original handlers
+    back, so Ctrl-C ends in `KeyboardInterrupt` exactly as with `uvicorn.Server.run`.
+    """
+    servers = [_SharedSignals(config) for config, _ in listeners]
+    captured: list[int] = []
+
+    def handle_exit(sig: int, frame: FrameType | None) -> None:
+        captured.append(sig)
+        for server in servers:
+            server.handle_exit(sig, frame)
+
+    async def serve_one(server: uvicorn.Server, sock: socket.socket) -> None:
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            for other in servers:
+                other.should_exit = True
+
+    async def serve_all() -> None:
+        await asyncio.gather(
+            *(serve_one(server, sock) for server, (_, sock) in zip(servers, listeners, strict=True))
+        )
+
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    original = (
+        {sig: signal.signal(sig, handle_exit) for sig in _HANDLED_SIGNALS} if in_main_thread else {}
+    )
+    try:
+        asyncio.run(serve_all())
+    finally:
+        for sig, handler in original.items():
+            signal.signal(sig, handler)
+    for captured_signal in reversed(captured):
+        signal.raise_signal(captured_signal)
 
 
 class ThreadedServer:

@@ -6,6 +6,11 @@
         ...
         assert sim.zoom.refresh_token_reuses() == []
 
+With ``running_simulator(zoom_paths=True)`` the fake Zoom is also served at Zoom's own
+paths (``/oauth/...``, ``/v2/...``) on a second server, at ``sim.zoom_base_url``: a client
+that builds its URLs from ``https://zoom.us`` and ``https://api.zoom.us`` needs only
+that one base.
+
 The pytest plugin wraps this as the ``recall_sim`` fixture (one server per session,
 reset before each test).
 """
@@ -13,10 +18,16 @@ reset before each test).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
-from recall_sim.simulator.app import CONTROL_PREFIX, ZOOM_PREFIX, Simulator, build_app
+from recall_sim.simulator.app import (
+    CONTROL_PREFIX,
+    ZOOM_PREFIX,
+    Simulator,
+    build_app,
+    build_zoom_paths_app,
+)
 from recall_sim.simulator.clock import VirtualClock
 from recall_sim.simulator.control_guard import CONTROL_TOKEN_HEADER, ControlAccess
 from recall_sim.simulator.recall import FakeRecall
@@ -34,6 +45,8 @@ class RunningSimulator:
     simulator: Simulator
     url: str
     control: ControlAccess = field(default_factory=ControlAccess)
+    # The fake Zoom at Zoom's own paths (``running_simulator(zoom_paths=True)``), else None.
+    zoom_base_url: str | None = None
 
     @property
     def zoom(self) -> FakeZoom:
@@ -83,9 +96,26 @@ def running_simulator(
     clock: VirtualClock | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
+    zoom_paths: bool = False,
 ) -> Iterator[RunningSimulator]:
-    """Serve a fresh simulator for the duration of the ``with`` block."""
+    """Serve a fresh simulator for the duration of the ``with`` block.
+
+    ``zoom_paths``: also serve the fake Zoom at Zoom's own paths on a second server (a
+    free port on ``host``), at `RunningSimulator.zoom_base_url`; it shares the fakes and
+    the clock, and has no ``/_sim`` controls.
+    """
     sim = Simulator.create(zoom_settings=zoom_settings, clock=clock)
     control = ControlAccess.for_listener(host)
-    with ThreadedServer(build_app(sim, control=control), host=host, port=port) as server:
-        yield RunningSimulator(simulator=sim, url=server.url, control=control)
+    with ExitStack() as servers:
+        server = servers.enter_context(
+            ThreadedServer(build_app(sim, control=control), host=host, port=port)
+        )
+        zoom_base_url = None
+        if zoom_paths:
+            zoom_server = servers.enter_context(
+                ThreadedServer(build_zoom_paths_app(sim), host=host)
+            )
+            zoom_base_url = zoom_server.url
+        yield RunningSimulator(
+            simulator=sim, url=server.url, control=control, zoom_base_url=zoom_base_url
+        )

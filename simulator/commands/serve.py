@@ -1,6 +1,8 @@
 """``recall-sim serve``: run the fake Recall and the fake Zoom on 127.0.0.1.
 
-A thin argparse layer over the typed `serve(settings)`, uvicorn-style.
+A thin argparse layer over the typed `serve(settings)`, uvicorn-style. With
+``--zoom-port`` a second listener serves the fake Zoom at Zoom's own paths
+(``/oauth/...``, ``/v2/...``); both servers run in one event loop.
 """
 
 from __future__ import annotations
@@ -11,11 +13,19 @@ import socket
 import sqlite3
 import sys
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Literal, TextIO
 
 import uvicorn
+from fastapi import FastAPI
 
-from recall_sim.simulator.app import API_PREFIX, CONTROL_PREFIX, ZOOM_PREFIX, Simulator, build_app
+from recall_sim.simulator.app import (
+    API_PREFIX,
+    CONTROL_PREFIX,
+    ZOOM_PREFIX,
+    Simulator,
+    build_app,
+    build_zoom_paths_app,
+)
 from recall_sim.simulator.commands.arguments import add_secret_arguments, bounded, secret_policy
 from recall_sim.simulator.control_guard import (
     CONTROL_TOKEN_ENV,
@@ -25,6 +35,7 @@ from recall_sim.simulator.control_guard import (
 from recall_sim.simulator.recall import DuplicatePolicy, RecallSettings
 from recall_sim.simulator.recall.settings import DEFAULT_POLL_INTERVAL
 from recall_sim.simulator.redaction import NO_NAMED_SECRETS, SecretPolicy, redact_token
+from recall_sim.simulator.serving import serve_together
 from recall_sim.simulator.signing import check_signing_secret
 from recall_sim.simulator.zoom import SIM_USER_PARAM, ZoomSettings
 from recall_sim.simulator.zoom.settings import DEFAULT_ACCESS_TOKEN_LIFETIME, MAX_LIFETIME
@@ -42,6 +53,9 @@ class ServeSettings:
 
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
+    # None: no second listener. Off by default: a fixed default port would make
+    # ``serve`` fail where it works today whenever that port is taken.
+    zoom_port: int | None = None
     zoom_token_lifetime: int = DEFAULT_ACCESS_TOKEN_LIFETIME
     log_level: str = "warning"
     api_key: str | None = None  # None: a random key, printed at start
@@ -201,6 +215,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="port to listen on, 0 for any free port (default: %(default)s)",
     )
     parser.add_argument(
+        "--zoom-port",
+        type=_port,
+        default=None,
+        metavar="PORT",
+        help="also serve the fake Zoom at Zoom's own paths (/oauth/authorize, /oauth/token, "
+        "/oauth/revoke, /v2/...) on this port, 0 for any free port: one base URL for both "
+        "zoom.us and api.zoom.us (default: off; the /zoom mount is always served)",
+    )
+    parser.add_argument(
         "--zoom-token-lifetime",
         type=_lifetime,
         default=DEFAULT_ACCESS_TOKEN_LIFETIME,
@@ -221,6 +244,7 @@ def settings_from_args(args: argparse.Namespace) -> ServeSettings:
     return ServeSettings(
         host=args.host,
         port=args.port,
+        zoom_port=args.zoom_port,
         zoom_token_lifetime=args.zoom_token_lifetime,
         log_level=args.log_level,
         api_key=args.api_key,
@@ -269,8 +293,12 @@ def banner(
     *,
     control: ControlAccess | None = None,
     api_key_from_env: bool = False,
+    zoom_url: str | None = None,
 ) -> str:
-    """What ``serve`` prints at start: where everything is and how to onboard a user."""
+    """What ``serve`` prints at start: where everything is and how to onboard a user.
+
+    ``zoom_url``: the base of the ``--zoom-port`` listener (Zoom's own paths), if any.
+    """
     zoom = sim.zoom
     app, user = zoom.default_app, zoom.default_user
     lifetime = zoom.settings.access_token_lifetime
@@ -284,6 +312,7 @@ def banner(
         "Fake Zoom (point your callback's Zoom base URLs here)\n"
         f"  OAuth base      {oauth_base}      (instead of https://zoom.us)\n"
         f"  API base        {oauth_base}/v2   (instead of https://api.zoom.us/v2)\n"
+        f"{_zoom_paths_line(zoom_url)}"
         f"  token lifetime  {lifetime} s (expires_in {zoom.settings.expires_in})",
         "Default Zoom app\n"
         f"  client id       {app.client_id}\n"
@@ -303,6 +332,12 @@ def banner(
         f"  reset         POST {url}{CONTROL_PREFIX}/reset",
     ]
     return "\n\n".join(sections) + "\n"
+
+
+def _zoom_paths_line(zoom_url: str | None) -> str:
+    if zoom_url is None:
+        return ""
+    return f"  Zoom's own paths  {zoom_url}  (set ZOOM_HOST / your OAuth base and API base here)\n"
 
 
 def _control_access_line(control: ControlAccess) -> str:
@@ -342,6 +377,12 @@ def _recall_banner(sim: Simulator, url: str, *, api_key_from_env: bool) -> str:
     )
 
 
+def _uvicorn_config(
+    app: FastAPI, settings: ServeSettings, *, lifespan: Literal["on", "off"]
+) -> uvicorn.Config:
+    return uvicorn.Config(app, log_level=settings.log_level, access_log=False, lifespan=lifespan)
+
+
 def serve(settings: ServeSettings, *, out: TextIO | None = None) -> int:
     """Serve until interrupted; 2 if the address cannot be bound."""
     out = out if out is not None else sys.stdout
@@ -357,16 +398,24 @@ def serve(settings: ServeSettings, *, out: TextIO | None = None) -> int:
         where = f" (--state {settings.state_path})" if named else ""
         print(f"recall-sim serve: cannot start the fake Recall{where}: {exc}", file=sys.stderr)
         return 2
-    try:
-        sock = _listen(settings.host, settings.port)
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        print(
-            f"recall-sim serve: cannot listen on {settings.host}:{settings.port}: {reason}",
-            file=sys.stderr,
-        )
-        return 2
-    url = _base_url(sock)
+    ports = [settings.port] if settings.zoom_port is None else [settings.port, settings.zoom_port]
+    sockets: list[socket.socket] = []
+    for port in ports:
+        try:
+            sockets.append(_listen(settings.host, port))
+        except OSError as exc:
+            which = " (--zoom-port)" if sockets else ""
+            for bound in sockets:
+                bound.close()
+            reason = exc.strerror or str(exc)
+            print(
+                f"recall-sim serve: cannot listen on {settings.host}:{port}{which}: {reason}",
+                file=sys.stderr,
+            )
+            sim.recall.close()
+            return 2
+    url = _base_url(sockets[0])
+    zoom_url = _base_url(sockets[1]) if len(sockets) > 1 else None
     control = ControlAccess.for_listener(settings.host)
     if not control.loopback_only:
         print(
@@ -374,17 +423,20 @@ def serve(settings: ServeSettings, *, out: TextIO | None = None) -> int:
             f"(the controls under {CONTROL_PREFIX}/ require the control token)",
             file=out,
         )
-    shown = banner(sim, url, control=control, api_key_from_env=settings.api_key_from_env)
-    print(shown, file=out, flush=True)
-    config = uvicorn.Config(
-        build_app(sim, control=control),
-        log_level=settings.log_level,
-        access_log=False,
-        lifespan="on",
+    shown = banner(
+        sim, url, control=control, api_key_from_env=settings.api_key_from_env, zoom_url=zoom_url
     )
+    print(shown, file=out, flush=True)
+    # Only the main app's lifespan runs the fake Recall's poller; the Zoom app has none.
+    main_app = build_app(sim, control=control)
+    listeners = [(_uvicorn_config(main_app, settings, lifespan="on"), sockets[0])]
+    if zoom_url is not None:
+        zoom_app = build_zoom_paths_app(sim)
+        listeners.append((_uvicorn_config(zoom_app, settings, lifespan="off"), sockets[1]))
     try:
-        with sock:
-            uvicorn.Server(config).run(sockets=[sock])
+        serve_together(listeners)
     finally:
+        for sock in sockets:
+            sock.close()
         sim.recall.close()
     return 0
