@@ -8,7 +8,8 @@ Fixtures:
 
 - ``recall_sim``: the simulator (fake Zoom, later fake Recall) served on 127.0.0.1
   at a free port, reset before each test; a `recall_sim.simulator.testing.RunningSimulator`
-  with ``.url``, ``.zoom_oauth_base``, ``.zoom_api_base``, ``.zoom``, ``.recall``,
+  with ``.url``, ``.zoom_oauth_base``, ``.zoom_api_base``, ``.zoom_base_url`` (the fake
+  Zoom at Zoom's own paths: ``/oauth/...`` and ``/v2/...``), ``.zoom``, ``.recall``,
   ``.clock``, ``.control_url``, ``.control_headers`` (the control token, when
   ``RECALL_SIM_CONTROL_TOKEN`` is set) and ``.reset()``.
 - ``recall_sim_server``: the same server without the reset (session-scoped).
@@ -39,7 +40,7 @@ def recall_sim_server() -> Iterator[RunningSimulator]:
     """One simulator server for the whole session (starting one takes a moment)."""
     from recall_sim.simulator.testing import running_simulator
 
-    with running_simulator() as sim:
+    with running_simulator(zoom_paths=True) as sim:
         yield sim
 
 
