@@ -383,6 +383,8 @@ def _body_problem(text: str) -> str | None:
     stripped = text.strip(_ASCII_WHITESPACE)
     if not stripped:
         return "body is empty" if not text else "body is only whitespace"
+    if _TOKEN_CHARACTERS.fullmatch(stripped):
+        return None  # the common case, in one regex pass instead of a lookup per character
     # First what cannot be seen in a terminal or a log: it is why the rest looks right.
     for offset, char in enumerate(text):
         if char not in _ASCII_WHITESPACE and unicodedata.category(char) in _INVISIBLE:
