@@ -72,6 +72,19 @@ class ZoomAdmin:
         )["events"]
         return reuses
 
+    def inspect_token(self, token: str) -> dict[str, Any]:
+        """``{"live", "client_id", "user_id", "reason", "issued_here"}``: whether the fake
+        Zoom's API would accept ``token`` (it is sent in the body, never in a URL)."""
+        status: dict[str, Any] = self._request("POST", "/tokens/inspect", json={"token": token})
+        return status
+
+    def deauthorize_user(self, user_id: str, *, client_id: str | None = None) -> int:
+        """Revoke the user's grants (on one app, or all), as when they remove the app."""
+        body = {"client_id": client_id} if client_id is not None else {}
+        return int(
+            self._request("POST", f"/users/{user_id}/deauthorize", json=body)["revoked_grants"]
+        )
+
     def inject_fault(self, kind: str, *, count: int, seconds: float = 1.0) -> None:
         self._request("POST", "/faults", json={"kind": kind, "count": count, "seconds": seconds})
 

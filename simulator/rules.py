@@ -120,6 +120,14 @@ _CATALOG = (
         "Set 'Content-Type: text/plain' on the token answer.",
     ),
     Rule(
+        "contract.token-live",
+        "Zoom accepts the token: live, for this app and user",
+        "Serve only a token Zoom still accepts: drop a user's tokens when Zoom refuses their "
+        "refresh token (invalid_grant) or sends app_deauthorized, and never fall back to a "
+        "token of another Zoom app.",
+        needs="--zoom-admin",
+    ),
+    Rule(
         "auth.rejects-missing-credential",
         "The URL without its credential yields no token",
         "Reject requests whose secret is missing with 401/403 before looking up any token.",
@@ -180,6 +188,14 @@ _CATALOG = (
         "Zoom failures never produce a late or bogus answer",
         "Bound the call to Zoom with a timeout, serve the old token while it has >= 120 s, "
         "otherwise answer a non-2xx; never 200 with an empty or error body.",
+        needs="--zoom-admin",
+    ),
+    Rule(
+        "freshness.deauthorized-user",
+        "After the user removes the app, the callback stops serving the dead token",
+        "When Zoom refuses the user's grant (invalid_grant on refresh, 401 from the API, or "
+        "the app_deauthorized event), delete the user's tokens and answer 404 until they "
+        "reconnect; never keep serving a cached token, and never answer 5xx for it.",
         needs="--zoom-admin",
     ),
     Rule(

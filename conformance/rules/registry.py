@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from recall_sim.conformance.context import CheckContext, RuleResult
-from recall_sim.conformance.rules import auth, freshness, hygiene, isolation, load, signature
+from recall_sim.conformance.rules import (
+    auth,
+    freshness,
+    hygiene,
+    isolation,
+    liveness,
+    load,
+    signature,
+)
 from recall_sim.conformance.rules.answer import answer_rule
 from recall_sim.simulator.judge import ANSWER_RULES
 from recall_sim.simulator.rules import RULES
@@ -25,6 +33,8 @@ _OTHERS: dict[str, Check] = {
     "freshness.refresh-before-expiry": freshness.check_refresh_before_expiry,
     "freshness.concurrent-refresh": freshness.check_concurrent_refresh,
     "freshness.upstream-failure": freshness.check_upstream_failure,
+    "contract.token-live": liveness.check_token_live,
+    "freshness.deauthorized-user": liveness.check_deauthorized_user,
     "load.burst": load.check_burst,
     "hygiene.no-error-internals": hygiene.check_no_error_internals,
 }
@@ -36,10 +46,13 @@ CHECKS: Mapping[str, Check] = {
 
 
 def _run_order() -> tuple[str, ...]:
-    """Catalog order, except that the leak check runs after every rule that collects rejections."""
-    order = [r for r in RULES if r != "auth.no-token-in-rejection"]
+    """Catalog order, except that the leak check runs after every rule that collects rejections,
+    and the deauthorization last: it kills the user's grant, and every rule after it would
+    see a callback with no live token."""
+    last = "freshness.deauthorized-user"
+    order = [r for r in RULES if r not in ("auth.no-token-in-rejection", last)]
     order.insert(order.index("freshness.refresh-before-expiry"), "auth.no-token-in-rejection")
-    return tuple(order)
+    return (*order, last)
 
 
 RUN_ORDER = _run_order()

@@ -8,7 +8,8 @@ Routes:
 - ``GET /healthz``: liveness, for process managers.
 
 Every answer of the callback is ``text/plain`` with ``Cache-Control: no-store`` and a
-short fixed body: the token, ``unauthorized`` (401) or ``token unavailable`` (503),
+short fixed body: the token, ``unauthorized`` (401), ``zoom not connected`` (404, the
+user removed the app in Zoom) or ``token unavailable`` (503),
 never details or stack traces (``hygiene.*``, ``auth.no-token-in-rejection``).
 """
 
@@ -31,7 +32,7 @@ from .recall import RecallClient
 from .settings import Settings
 from .signatures import SignatureVerifier
 from .store import TokenStore
-from .tokens import TokenService
+from .tokens import TokenService, UserDisconnected
 from .zoom import ZoomClient, ZoomError
 
 __all__ = ["Service", "create_app"]
@@ -100,6 +101,7 @@ class Service:
             zoom,
             margin=settings.refresh_margin,
             zoom_timeout=settings.zoom_timeout,
+            check_interval=settings.zoom_check_interval,
             clock=clock,
         )
         verifier = None
@@ -222,6 +224,10 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
             return _unauthorized()
         try:
             token = await svc.tokens.access_token(user_id)
+        except UserDisconnected:
+            # The user removed the app in Zoom: 404 (not 5xx, which Recall would retry as
+            # transient), so Recall marks the credential unhealthy until they reconnect.
+            return _plain("zoom not connected", 404)
         except Exception:
             log.exception("no token for user %s", user_id)
             token = None

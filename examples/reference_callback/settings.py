@@ -35,11 +35,12 @@ ENVIRONMENT: Mapping[str, str] = {
     "CALLBACK_DATABASE_PATH": "database_path",
     "ZOOM_REFRESH_MARGIN": "refresh_margin",
     "ZOOM_TIMEOUT": "zoom_timeout",
+    "ZOOM_CHECK_INTERVAL": "zoom_check_interval",
     "RECALL_TIMEOUT": "recall_timeout",
     "CALLBACK_HOST": "host",
     "CALLBACK_PORT": "port",
 }
-_FLOATS = ("refresh_margin", "zoom_timeout", "recall_timeout")
+_FLOATS = ("refresh_margin", "zoom_timeout", "zoom_check_interval", "recall_timeout")
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,9 @@ class Settings:
     database_path: str = "reference_callback.sqlite3"
     refresh_margin: float = 300.0
     zoom_timeout: float = 2.5
+    # At most this often per user, a served token is checked with Zoom (GET /users/me) in
+    # the background, so a user who removed the app is noticed within seconds.
+    zoom_check_interval: float = 2.0
     recall_timeout: float = 20.0
     host: str = "127.0.0.1"
     port: int = 8000

@@ -23,6 +23,7 @@ __all__ = [
     "ZoomGrant",
     "ZoomGrantRevoked",
     "ZoomProfile",
+    "ZoomTokenRefused",
     "pkce_pair",
 ]
 
@@ -33,6 +34,10 @@ class ZoomError(Exception):
 
 class ZoomGrantRevoked(ZoomError):
     """Zoom refused the refresh token or code for good (``invalid_grant``): reconnect needed."""
+
+
+class ZoomTokenRefused(ZoomError):
+    """Zoom's API refused the access token (401): revoked, or the user removed the app."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,7 @@ class ZoomClient:
             "GET",
             f"{self._api_base}/users/me",
             headers={"Authorization": f"Bearer {access_token}"},
+            api=True,
         )
         try:
             return ZoomProfile(str(body["id"]), str(body["account_id"]), str(body.get("email", "")))
@@ -133,7 +139,9 @@ class ZoomClient:
         except (KeyError, TypeError, ValueError):
             raise ZoomError("token answer without access_token/refresh_token/expires_in") from None
 
-    async def _json(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
+    async def _json(
+        self, method: str, url: str, *, api: bool = False, **kwargs: Any
+    ) -> dict[str, Any]:
         try:
             async with asyncio.timeout(self._timeout):
                 response = await self._http.request(method, url, **kwargs)
@@ -153,6 +161,8 @@ class ZoomClient:
             and body.get("error") == "invalid_grant"
         ):
             raise ZoomGrantRevoked(f"{method} {_path(url)}: invalid_grant")
+        if api and response.status_code == 401:
+            raise ZoomTokenRefused(f"{method} {_path(url)}: HTTP 401 (access token refused)")
         if response.status_code != 200 or not isinstance(body, dict):
             # Zoom's error bodies hold no secrets, but keep logs short and predictable.
             reason = (body.get("reason") or body.get("message")) if isinstance(body, dict) else None

@@ -10,7 +10,8 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Protocol
 
 from recall_sim.simulator.clock import Clock
 from recall_sim.simulator.connections import AsyncNetwork, open_stream
@@ -18,10 +19,83 @@ from recall_sim.simulator.judge import Judgement, judge
 from recall_sim.simulator.prober import aprobe
 from recall_sim.simulator.recall.journal import CallJournal, CallPurpose, CallRecord
 from recall_sim.simulator.recall.settings import RecallSettings
-from recall_sim.simulator.redaction import NO_NAMED_SECRETS, SecretPolicy, redact_text
+from recall_sim.simulator.redaction import (
+    NO_NAMED_SECRETS,
+    SecretPolicy,
+    redact_text,
+    redact_token,
+)
+from recall_sim.simulator.rules import Outcome, Verdict
 from recall_sim.simulator.signing import signature_headers
 
-__all__ = ["CallResult", "CallbackCaller", "rejection_detail"]
+__all__ = [
+    "CallResult",
+    "CallbackCaller",
+    "TokenInspector",
+    "TokenLiveness",
+    "grade_token_live",
+    "rejection_detail",
+]
+
+TOKEN_LIVE = "contract.token-live"  # noqa: S105 - a rule id
+
+
+class TokenLiveness(Protocol):
+    """What the fake Zoom says about a token (`FakeZoom.token_status`'s shape)."""
+
+    @property
+    def live(self) -> bool: ...
+
+    @property
+    def client_id(self) -> str | None: ...
+
+    @property
+    def user_id(self) -> str | None: ...
+
+    @property
+    def reason(self) -> str | None: ...
+
+
+# A token -> its liveness, or None when the token did not come from that Zoom (not graded).
+TokenInspector = Callable[[str], TokenLiveness | None]
+
+
+def grade_token_live(
+    judgement: Judgement,
+    inspector: TokenInspector | None,
+    *,
+    client_id: str,
+    expected_user_id: str | None = None,
+) -> Judgement:
+    """``judgement`` plus a ``contract.token-live`` verdict when its token came from the Zoom
+    ``inspector`` asks (SPEC §6): a revoked, deauthorized or other app's token fails."""
+    token = judgement.token
+    if inspector is None or token is None or judgement.claims is None:
+        return judgement
+    status = inspector(token)
+    if status is None:
+        return judgement
+    shown = redact_token(token)
+    problems = []
+    if not status.live:
+        problems.append(f"Zoom refuses the token {shown}: {status.reason}")
+    if status.client_id is not None and status.client_id != client_id:
+        problems.append(f"Zoom issued it to app {status.client_id!r}, not {client_id!r}")
+    if expected_user_id and status.user_id is not None and status.user_id != expected_user_id:
+        problems.append(f"Zoom issued it for user {status.user_id!r}, not {expected_user_id!r}")
+    evidence = {
+        "token": shown,
+        "live": status.live,
+        "zoom_client_id": status.client_id,
+        "zoom_user_id": status.user_id,
+        "reason": status.reason,
+    }
+    verdict = (
+        Verdict(TOKEN_LIVE, Outcome.FAIL, "; ".join(problems), evidence)
+        if problems
+        else Verdict(TOKEN_LIVE, Outcome.PASS, f"Zoom accepts {shown}", evidence)
+    )
+    return replace(judgement, verdicts=(*judgement.verdicts, verdict))
 
 
 def rejection_detail(judgement: Judgement, *, secrets: SecretPolicy = NO_NAMED_SECRETS) -> str:
@@ -78,6 +152,8 @@ class CallbackCaller:
         self._journal = journal
         self._settings = settings
         self._network = network
+        # Set inside the simulator (`FakeRecall.attach_token_inspector`): grades token-live.
+        self.token_inspector: TokenInspector | None = None
 
     @staticmethod
     def _signature_headers(secret: str | None) -> dict[str, str] | None:
@@ -122,6 +198,12 @@ class CallbackCaller:
             expected_user_id=expected_user_id,
             clock=self._clock,
             budget=settings.callback_deadline,
+        )
+        judgement = grade_token_live(
+            judgement,
+            self.token_inspector,
+            client_id=client_id,
+            expected_user_id=expected_user_id,
         )
         record = self._journal.record(
             judgement,

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from recall_sim.simulator.clock import SYSTEM_CLOCK, Clock
 from recall_sim.simulator.connections import AsyncNetwork, open_stream
-from recall_sim.simulator.recall.caller import CallbackCaller
+from recall_sim.simulator.recall.caller import CallbackCaller, TokenInspector
 from recall_sim.simulator.recall.credentials import (
     AccessToken,
     CredentialCreated,
@@ -104,6 +104,7 @@ class FakeRecall:
         caller = CallbackCaller(
             clock=clock, journal=self.journal, settings=lambda: self._settings, network=network
         )
+        self._caller = caller
         self._credentials = CredentialLifecycle(
             store=self.store, caller=caller, clock=clock, settings=lambda: self._settings
         )
@@ -142,6 +143,12 @@ class FakeRecall:
         """Read the fake Zoom's events (``events(since)``: those at or after a Unix time)
         when a failed call's log names its cause; the simulator app sets it. None detaches."""
         self._credentials.zoom_events = events
+
+    def attach_token_inspector(self, inspector: TokenInspector | None) -> None:
+        """Ask the fake Zoom whether each token a callback returns is live (create, validate
+        and polls then grade ``contract.token-live``); the simulator app sets it, e.g. with
+        `FakeZoom.token_liveness`. None detaches."""
+        self._caller.token_inspector = inspector
 
     # apps
 

@@ -21,7 +21,7 @@ from recall_sim.simulator.zoom.fake import SIM_USER_PARAM, FakeZoom
 from recall_sim.simulator.zoom.faults import Fault, FaultKind, FaultStatus
 from recall_sim.simulator.zoom.journal import EventKind, JournalEvent, Outcome
 from recall_sim.simulator.zoom.settings import ZoomSettings
-from recall_sim.simulator.zoom.tokens import AccessContext, TokenGrant, TokenRequest
+from recall_sim.simulator.zoom.tokens import AccessContext, TokenGrant, TokenRequest, TokenStatus
 
 __all__ = [
     "DEFAULT_ACCOUNT_ID",
@@ -42,6 +42,7 @@ __all__ = [
     "Outcome",
     "TokenGrant",
     "TokenRequest",
+    "TokenStatus",
     "ZoomApp",
     "ZoomMeeting",
     "ZoomSettings",

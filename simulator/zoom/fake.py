@@ -29,7 +29,12 @@ from recall_sim.simulator.zoom.faults import AppliedFault, Fault, FaultKind, Fau
 from recall_sim.simulator.zoom.issuer import TokenIssuer
 from recall_sim.simulator.zoom.journal import EventKind, Journal, JournalEvent, Outcome
 from recall_sim.simulator.zoom.settings import ZoomSettings
-from recall_sim.simulator.zoom.tokens import AccessContext, TokenGrant, TokenRequest
+from recall_sim.simulator.zoom.tokens import (
+    AccessContext,
+    TokenGrant,
+    TokenRequest,
+    TokenStatus,
+)
 
 __all__ = ["SIM_USER_PARAM", "FakeZoom"]
 
@@ -320,6 +325,17 @@ class FakeZoom:
     def authenticate(self, access_token: str) -> AccessContext:
         """Whom an access token speaks for; raises `ApiError` (Zoom's 401) otherwise."""
         return self._issuer.authenticate(access_token)
+
+    def token_status(self, token: str) -> TokenStatus:
+        """Whether ``GET /v2/users/me`` would accept ``token`` (live), for which app and user,
+        and why not: unknown, revoked, deauthorized, superseded, expired, a refresh token."""
+        return self._issuer.status(token)
+
+    def token_liveness(self, token: str) -> TokenStatus | None:
+        """`token_status` for a token this fake Zoom signed; None for any other token (the
+        fake Recall grades ``contract.token-live`` only on tokens that came from here)."""
+        status = self._issuer.status(token)
+        return status if status.issued_here else None
 
     @property
     def api(self) -> ZoomApi:

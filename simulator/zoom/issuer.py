@@ -6,6 +6,7 @@ token cannot both spend it: exactly one gets new tokens, the other is a reuse.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import threading
 from collections.abc import Callable, Mapping
@@ -27,6 +28,7 @@ from recall_sim.simulator.zoom.tokens import (
     RefreshRecord,
     TokenGrant,
     TokenRequest,
+    TokenStatus,
     check_pkce,
 )
 from recall_sim.simulator.zoom_jwt import ACCESS, REFRESH, mint_zoom_token
@@ -59,6 +61,9 @@ class TokenIssuer:
         self._grants: dict[str, Grant] = {}
         self._access: dict[str, AccessRecord] = {}
         self._refresh: dict[str, RefreshRecord] = {}
+        # Digests of every token minted, kept across `clear`: tells a token issued here and
+        # forgotten by a reset from one this fake never issued (another Zoom's).
+        self._minted: set[bytes] = set()
 
     def clear(self) -> None:
         with self._lock:
@@ -228,7 +233,7 @@ class TokenIssuer:
         error = OAuthError.invalid_grant(INVALID_REFRESH_TOKEN)
         detail = f"refresh token already spent at {record.spent_at:.3f}"
         if self._settings().revoke_grant_on_refresh_token_reuse and not grant.revoked:
-            self._grants[grant.id] = replace(grant, revoked=True)
+            self._grants[grant.id] = replace(grant, revoked=True, revoked_by="refresh token reuse")
             detail += "; grant revoked (revoke_grant_on_refresh_token_reuse)"
         self._journal.record(
             EventKind.REFRESH_TOKEN_REUSE,
@@ -282,6 +287,7 @@ class TokenIssuer:
 
         access = mint(settings.access_token_lifetime, ACCESS)
         refresh = mint(settings.refresh_token_lifetime, REFRESH)
+        self._minted.update((_digest(access), _digest(refresh)))
         expires_at = issued_at + settings.access_token_lifetime
         self._access[access] = AccessRecord(
             grant_id=grant.id, generation=grant.generation, expires_at=expires_at
@@ -326,7 +332,7 @@ class TokenIssuer:
             grant = None if record is None else self._grants.get(record.grant_id)
             found = grant is not None and grant.client_id == app.client_id
             if grant is not None and found:
-                self._grants[grant.id] = replace(grant, revoked=True)
+                self._grants[grant.id] = replace(grant, revoked=True, revoked_by="revoked")
         self._journal.record(
             EventKind.REVOKE,
             Outcome.OK if found else Outcome.REJECTED,
@@ -350,7 +356,7 @@ class TokenIssuer:
                 and (client_id is None or g.client_id == client_id)
             ]
             for grant in doomed:
-                self._grants[grant.id] = replace(grant, revoked=True)
+                self._grants[grant.id] = replace(grant, revoked=True, revoked_by="deauthorized")
         self._journal.record(
             EventKind.DEAUTHORIZE,
             Outcome.OK,
@@ -360,17 +366,54 @@ class TokenIssuer:
         )
         return len(doomed)
 
+    def status(self, token: str) -> TokenStatus:
+        """Whether the REST API accepts ``token`` as a Bearer token, whose it is, and if not,
+        why: the one place that decides it (`authenticate` and the inspect control use it)."""
+        with self._lock:
+            record = self._access.get(token)
+            grant = None if record is None else self._grants.get(record.grant_id)
+            refresh = None if record is not None else self._refresh.get(token)
+            refresh_grant = None if refresh is None else self._grants.get(refresh.grant_id)
+        if record is None or grant is None:
+            if refresh_grant is not None:
+                return TokenStatus(
+                    False,
+                    refresh_grant.client_id,
+                    refresh_grant.user_id,
+                    "a refresh token, not an access token",
+                )
+            if not self._minted_here(token):
+                return TokenStatus(False, None, None, "not issued by this Zoom", issued_here=False)
+            return TokenStatus(False, None, None, "unknown to this Zoom (issued before a reset?)")
+        owner = (grant.client_id, grant.user_id)
+        if grant.revoked:
+            why = {
+                "deauthorized": "the user removed (deauthorized) the app",
+                "refresh token reuse": "its grant was revoked after a refresh token was reused",
+            }.get(grant.revoked_by or "", "revoked (POST /oauth/revoke)")
+            return TokenStatus(False, *owner, why)
+        if record.generation < grant.min_generation:
+            return TokenStatus(
+                False, *owner, "superseded by a refresh (revoke_access_token_on_refresh)"
+            )
+        if self._clock.now() >= record.expires_at:
+            return TokenStatus(False, *owner, "expired", expired=True)
+        return TokenStatus(True, *owner, None)
+
+    def _minted_here(self, token: str) -> bool:
+        with self._lock:
+            return _digest(token) in self._minted
+
     def authenticate(self, access_token: str) -> AccessContext:
         """Whom a Bearer token speaks for, or `ApiError` with Zoom's 401 body."""
+        status = self.status(access_token)
+        if not status.live:
+            raise ApiError.expired_token() if status.expired else ApiError.invalid_token()
         with self._lock:
             record = self._access.get(access_token)
             grant = None if record is None else self._grants.get(record.grant_id)
-        if record is None or grant is None:
+        if record is None or grant is None:  # reset in between
             raise ApiError.invalid_token()
-        if grant.revoked or record.generation < grant.min_generation:
-            raise ApiError.invalid_token()
-        if self._clock.now() >= record.expires_at:
-            raise ApiError.expired_token()
         return AccessContext(
             client_id=grant.client_id,
             user_id=grant.user_id,
@@ -378,3 +421,7 @@ class TokenIssuer:
             grant_id=grant.id,
             expires_at=record.expires_at,
         )
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()

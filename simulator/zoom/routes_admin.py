@@ -69,6 +69,10 @@ class _MeetingIn(BaseModel):
     duration_minutes: int = Field(default=30, ge=1, le=24 * 60)
 
 
+class _InspectIn(BaseModel):
+    token: str = Field(max_length=8192)
+
+
 class _TokensIn(BaseModel):
     user_id: str | None = None
     client_id: str | None = None
@@ -222,6 +226,12 @@ def build_admin_router(zoom: FakeZoom) -> APIRouter:
             "account_id": grant.account_id,
             "client_id": grant.client_id,
         }
+
+    @router.post("/tokens/inspect")
+    def inspect_token(body: _InspectIn) -> dict[str, Any]:
+        """Whether the REST API would accept the token, whose it is, and why not; the token
+        itself is never echoed."""
+        return zoom.token_status(body.token).to_json()
 
     @router.get("/faults")
     def list_faults() -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ __all__ = [
     "RefreshRecord",
     "TokenGrant",
     "TokenRequest",
+    "TokenStatus",
     "check_pkce",
 ]
 
@@ -69,6 +70,31 @@ class AccessContext:
 
 
 @dataclass(frozen=True)
+class TokenStatus:
+    """Whether Zoom's API would accept an access token, and whose it is (never the token).
+
+    ``issued_here`` is False when this fake Zoom did not sign the token at all (another
+    Zoom's, or forged); ``reason`` says why a token is not live (None when it is).
+    """
+
+    live: bool
+    client_id: str | None
+    user_id: str | None
+    reason: str | None
+    issued_here: bool = True
+    expired: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "live": self.live,
+            "client_id": self.client_id,
+            "user_id": self.user_id,
+            "reason": self.reason,
+            "issued_here": self.issued_here,
+        }
+
+
+@dataclass(frozen=True)
 class AuthorizationCode:
     client_id: str
     user_id: str
@@ -87,6 +113,9 @@ class Grant:
     account_id: str
     scope: str
     revoked: bool = False
+    # Why it was revoked: "revoked" (POST /oauth/revoke), "deauthorized" (the user removed
+    # the app), "refresh token reuse".
+    revoked_by: str | None = None
     # Access tokens minted before this generation are revoked (revoke-on-refresh setting).
     min_generation: int = 0
     generation: int = 0

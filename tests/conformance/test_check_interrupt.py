@@ -27,9 +27,10 @@ from recall_sim.conformance.run import ConformanceRun
 from recall_sim.simulator.serving import ThreadedServer
 from tests.support.flawed_callback import FlawedCallback, callback_url
 
-# Nine contract rules, then auth.rejects-missing-credential: all quick. The next rule,
-# auth.rejects-wrong-credential, makes hundreds of slow calls: the interruption lands there.
-FINISHED_BEFORE_SIGINT = 10
+# Ten contract rules (token-live skips: no --zoom-admin), then auth.rejects-missing-credential:
+# all quick. The next rule, auth.rejects-wrong-credential, makes hundreds of slow calls: the
+# interruption lands there.
+FINISHED_BEFORE_SIGINT = 11
 PROGRESS = re.compile(r"[.sFEx]*")
 
 

@@ -79,6 +79,7 @@ def test_well_built_callback_passes_every_freshness_rule(
         "freshness.refresh-before-expiry": Outcome.PASS,
         "freshness.concurrent-refresh": Outcome.PASS,
         "freshness.upstream-failure": Outcome.PASS,
+        "freshness.deauthorized-user": Outcome.PASS,  # last: it revokes the user's grant
     }, [r.detail for r in report.results]
     assert sim.zoom.refresh_token_reuses() == []
 

@@ -137,9 +137,10 @@ def test_a_revoked_grant_stops_refreshing_until_the_user_reconnects(
     url = ref.callback_url(user_id)
     sim.zoom.deauthorize_user(user_id)
     age_tokens_to(ref, user_id, MIN_VALIDITY)
-    assert httpx.get(url, trust_env=False).status_code == 503
+    # 404, not a 5xx Recall would retry: the user removed the app (freshness.deauthorized-user).
+    assert httpx.get(url, trust_env=False).status_code == 404
     seq = sim.zoom.journal_seq
-    assert httpx.get(url, trust_env=False).status_code == 503
+    assert httpx.get(url, trust_env=False).status_code == 404
     assert sim.zoom.journal(kind="refresh", since=seq) == []  # the refused token rests
 
     assert ref.connect("alice@example.com") == user_id

@@ -27,6 +27,13 @@ class Tokens:
     expires_at: float
 
 
+def _invalid_grant(response: httpx.Response) -> bool:
+    try:
+        return response.status_code == 400 and response.json().get("error") == "invalid_grant"
+    except ValueError:
+        return False
+
+
 class RefreshingCallback:
     def __init__(
         self,
@@ -74,18 +81,32 @@ class RefreshingCallback:
                 async with lock:
                     if self.tokens[user_id].expires_at - time.time() < self.margin:
                         await self._refresh(user_id)
+        except httpx.HTTPStatusError as exc:
+            if _invalid_grant(exc.response):
+                # The user removed the app: forget them, so the call answers 404.
+                self.tokens.pop(user_id, None)
+                return None
+            return self._fallback(user_id)
         except (httpx.HTTPError, ValueError, KeyError):
-            current = self.tokens[user_id]
-            if current.expires_at - time.time() >= MIN_VALIDITY:
-                return current
+            return self._fallback(user_id)
+        return self.tokens.get(user_id)
+
+    def _fallback(self, user_id: str) -> Tokens | None:
+        """After a transient Zoom failure: the cached token while it is still valid enough."""
+        current = self.tokens.get(user_id)
+        if current is None:  # forgotten meanwhile (invalid_grant)
             return None
-        return self.tokens[user_id]
+        if current.expires_at - time.time() >= MIN_VALIDITY:
+            return current
+        return None
 
     async def endpoint(self, request: Request) -> Response:
         user_id = request.query_params.get("user-id", "")
         if user_id not in self.tokens:
             return PlainTextResponse("unknown user", 404)
         tokens = await self._fresh(user_id)
+        if user_id not in self.tokens:
+            return PlainTextResponse("unknown user", 404)
         if tokens is None:
             if self.flaw == "empty-200-on-failure":
                 return PlainTextResponse("", 200)
