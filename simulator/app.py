@@ -61,6 +61,8 @@ class Simulator:
         recall = with_recall if with_recall is not None else FakeRecall(clock=self.clock)
         # The fake Recall's logs name a failure's cause from both sides, as check does.
         recall.attach_zoom_journal(_zoom_events(self.zoom))
+        # ...and grades contract.token-live against what this fake Zoom minted.
+        recall.attach_token_inspector(self.zoom.token_liveness)
         object.__setattr__(self, "recall", recall)  # frozen: set once, here
 
     @classmethod
