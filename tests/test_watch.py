@@ -41,7 +41,7 @@ from recall_sim.simulator.timeline import CallPoint
 from recall_sim.simulator.zoom import ZoomSettings
 from tests.conformance.conftest import SIGNING_SECRET
 from tests.support.flawed_callback import callback_url
-from tests.support.refreshing_callback import RefreshingCallback, Tokens
+from tests.support.refreshing_callback import RefreshingCallback
 from tests.support.tokens import CLIENT_ID, zoom_token
 
 SECRET = "sup3r-s3cret-auth-value-0001"
@@ -323,20 +323,8 @@ def test_a_cache_served_past_its_refresh_point_is_named_in_every_output(tmp_path
 
 def _refreshing_callback(sim: RunningSimulator, flaw: str | None = None) -> tuple[Starlette, str]:
     """The support callback (done right, or with ``flaw``) holding a fresh grant."""
-    app = sim.zoom.default_app
-    grant = sim.zoom.issue_tokens()
-    callback = RefreshingCallback(
-        oauth_base=sim.zoom_oauth_base,
-        client_id=app.client_id,
-        client_secret=app.client_secret,
-        tokens={
-            grant.user_id: Tokens(
-                grant.access_token, grant.refresh_token, time.time() + grant.expires_in
-            )
-        },
-        flaw=flaw,
-    )
-    return callback.app(), grant.user_id
+    callback, user_id = RefreshingCallback.seeded(sim, flaw=flaw)
+    return callback.app(), user_id
 
 
 # -- displays ----------------------------------------------------------------------------

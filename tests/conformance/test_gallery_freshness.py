@@ -3,7 +3,6 @@ each classic refresh bug fails its rule. Tokens live 130 s, as in the README's r
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -14,7 +13,7 @@ from recall_sim.simulator.serving import ThreadedServer
 from recall_sim.simulator.testing import RunningSimulator, running_simulator
 from recall_sim.simulator.zoom import ZoomSettings
 from tests.conformance.conftest import outcomes, verdict
-from tests.support.refreshing_callback import RefreshingCallback, Tokens
+from tests.support.refreshing_callback import RefreshingCallback
 
 pytestmark = pytest.mark.slow
 
@@ -35,22 +34,10 @@ def serve_refreshing(sim: RunningSimulator) -> Iterator[ServeRefreshing]:
     servers: list[ThreadedServer] = []
 
     def start(flaw: str | None = None) -> str:
-        app = sim.zoom.default_app
-        grant = sim.zoom.issue_tokens()
-        callback = RefreshingCallback(
-            oauth_base=sim.zoom_oauth_base,
-            client_id=app.client_id,
-            client_secret=app.client_secret,
-            tokens={
-                grant.user_id: Tokens(
-                    grant.access_token, grant.refresh_token, time.time() + grant.expires_in
-                )
-            },
-            flaw=flaw,
-        )
+        callback, user_id = RefreshingCallback.seeded(sim, flaw=flaw)
         server = ThreadedServer(callback.app()).start()
         servers.append(server)
-        return f"{server.url}/cb?user-id={grant.user_id}"
+        return f"{server.url}/cb?user-id={user_id}"
 
     yield start
     for server in servers:

@@ -5,7 +5,6 @@ cached token after the user removed the app fails; the reference callback passes
 from __future__ import annotations
 
 import base64
-import time
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -22,7 +21,7 @@ from recall_sim.simulator.serving import ThreadedServer
 from recall_sim.simulator.testing import RunningSimulator, running_simulator
 from tests.conformance.conftest import verdict
 from tests.examples.conftest import StartReference, start_reference
-from tests.support.refreshing_callback import RefreshingCallback, Tokens
+from tests.support.refreshing_callback import RefreshingCallback
 
 __all__ = ["start_reference"]  # the reference's fixture, used here too
 
@@ -138,24 +137,14 @@ def test_the_refreshing_callback_is_live_but_keeps_its_token_when_zoom_refuses_t
     only from a refused refresh: with 130 s tokens it refreshes on every call and passes
     (test_gallery_freshness), but with hour-long tokens it never asks Zoom within the window
     and keeps serving the dead token, so it fails, naming it."""
-    app = sim.zoom.default_app
-    grant = sim.zoom.issue_tokens()
-    callback = RefreshingCallback(
-        oauth_base=sim.zoom_oauth_base,
-        client_id=app.client_id,
-        client_secret=app.client_secret,
-        tokens={
-            grant.user_id: Tokens(
-                grant.access_token, grant.refresh_token, time.time() + grant.expires_in
-            )
-        },
-    )
-    url = serve(callback.app()) + f"?user-id={grant.user_id}"
+    callback, user_id = RefreshingCallback.seeded(sim)
+    served_token = callback.tokens[user_id].access_token
+    url = serve(callback.app()) + f"?user-id={user_id}"
     report = _run(run_suite, sim, url)
     assert verdict(report, "contract.token-live").outcome is Outcome.PASS
     graded = verdict(report, "freshness.deauthorized-user")
     assert graded.outcome is Outcome.FAIL, graded.detail
-    assert fingerprint(grant.access_token) in graded.detail
+    assert fingerprint(served_token) in graded.detail
 
 
 def test_the_reference_callback_passes_both_and_answers_404_until_the_user_reconnects(

@@ -9,12 +9,15 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from typing import Self
 
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
+
+from recall_sim.simulator.testing import RunningSimulator
 
 FRESHNESS_FLAWS = ("caches-until-expiry", "races-on-refresh", "empty-200-on-failure", "no-timeout")
 MIN_VALIDITY = 120
@@ -35,6 +38,21 @@ def _invalid_grant(response: httpx.Response) -> bool:
 
 
 class RefreshingCallback:
+    @classmethod
+    def seeded(cls, sim: RunningSimulator, *, flaw: str | None = None) -> tuple[Self, str]:
+        """A callback holding a fresh grant of ``sim``'s fake Zoom; it and the user's id."""
+        app = sim.zoom.default_app
+        grant = sim.zoom.issue_tokens()
+        tokens = Tokens(grant.access_token, grant.refresh_token, time.time() + grant.expires_in)
+        callback = cls(
+            oauth_base=sim.zoom_oauth_base,
+            client_id=app.client_id,
+            client_secret=app.client_secret,
+            tokens={grant.user_id: tokens},
+            flaw=flaw,
+        )
+        return callback, grant.user_id
+
     def __init__(
         self,
         *,
