@@ -20,12 +20,14 @@ from dataclasses import InitVar, dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+import httpx
 from fastapi import FastAPI
 
 from recall_sim.simulator.clock import VirtualClock
 from recall_sim.simulator.control_guard import ControlAccess, ControlGuard
 from recall_sim.simulator.recall import FakeRecall, RecallSettings
 from recall_sim.simulator.recall.api import API_PREFIX, mount_recall
+from recall_sim.simulator.recall.zoom_client import ZoomClient
 from recall_sim.simulator.timeline import ZoomEventPoint
 from recall_sim.simulator.zoom import FakeZoom, ZoomSettings
 from recall_sim.simulator.zoom.routes_admin import build_admin_router
@@ -44,6 +46,8 @@ __all__ = [
 
 ZOOM_PREFIX: Final = "/zoom"
 CONTROL_PREFIX: Final = "/_sim"
+# The fake Recall's base URL for its in-process fake Zoom; never resolved (no socket).
+IN_PROCESS_ZOOM: Final = "http://zoom.recall-sim.invalid"
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,14 @@ class Simulator:
         recall.attach_zoom_journal(_zoom_events(self.zoom))
         # ...and grades contract.token-live against what this fake Zoom minted.
         recall.attach_token_inspector(self.zoom.token_liveness)
+        # ...and talks to it over HTTP at Zoom's own paths, in process (no socket).
+        recall.attach_zoom(
+            ZoomClient(
+                base_url=IN_PROCESS_ZOOM,
+                clock=self.clock,
+                transport=httpx.ASGITransport(app=build_zoom_paths_app(self)),
+            )
+        )
         object.__setattr__(self, "recall", recall)  # frozen: set once, here
 
     @classmethod

@@ -54,6 +54,7 @@ from recall_sim.simulator.recall.queries import (
 from recall_sim.simulator.recall.ratelimit import RateLimiter
 from recall_sim.simulator.recall.settings import RecallSettings
 from recall_sim.simulator.recall.store import MEMORY, RecallStore
+from recall_sim.simulator.recall.zoom_client import ZoomClient
 
 __all__ = ["FakeRecall"]
 
@@ -115,6 +116,7 @@ class FakeRecall:
             clock=clock,
         )
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.zoom: ZoomClient | None = None
 
     # settings
 
@@ -149,6 +151,12 @@ class FakeRecall:
         and polls then grade ``contract.token-live``); the simulator app sets it, e.g. with
         `FakeZoom.token_liveness`. None detaches."""
         self._caller.token_inspector = inspector
+
+    def attach_zoom(self, zoom: ZoomClient | None) -> None:
+        """Talk to this Zoom (Recall-managed OAuth's code exchange and refreshes, meeting
+        sync); the simulator app sets it to its fake Zoom. None detaches: a
+        Recall-managed create is then refused, naming why."""
+        self.zoom = zoom
 
     # apps
 
