@@ -24,6 +24,7 @@ from recall_sim.simulator.recall.errors import (
     CredentialUnhealthy,
     DuplicateCredential,
     NotFound,
+    ZoomRejected,
 )
 from recall_sim.simulator.recall.journal import CallPurpose
 from recall_sim.simulator.recall.log_causes import (
@@ -39,10 +40,13 @@ from recall_sim.simulator.recall.models import (
     CredentialLog,
     CredentialStatus,
     OAuthApp,
+    ZoomTokens,
     to_microseconds,
 )
+from recall_sim.simulator.recall.recall_managed import AuthorizationCode, RecallManagedOAuth
 from recall_sim.simulator.recall.settings import DuplicatePolicy, RecallSettings
 from recall_sim.simulator.recall.store import RecallStore
+from recall_sim.simulator.recall.zoom_client import ZoomClient, ZoomRefused
 
 __all__ = ["AccessToken", "CredentialCreated", "CredentialLifecycle"]
 
@@ -75,11 +79,13 @@ class CredentialLifecycle:
         caller: CallbackCaller,
         clock: Clock,
         settings: Callable[[], RecallSettings],
+        zoom: Callable[[], ZoomClient | None] = lambda: None,
     ) -> None:
         self._store = store
         self._caller = caller
         self._clock = clock
         self._settings = settings
+        self._managed = RecallManagedOAuth(store=store, clock=clock, zoom=zoom)
         # Guards check-then-write sequences (uniqueness, failure counting); never held
         # across an await, so a slow callback blocks nobody.
         self._lock = threading.Lock()
@@ -115,6 +121,51 @@ class CredentialLifecycle:
             cause = self._cause(result, app, user_id=None, credential_id=None)
             self._reject_create(app, result.detail, result.failed_rules, log_note=cause)
         user_id, account_id = self._identity(app, result)
+        return self._store_created(
+            app,
+            user_id=user_id,
+            account_id=account_id,
+            callback_url=callback_url,
+            stored=lambda credential_id: self._caller.link(result, credential_id),
+        )
+
+    async def create_managed(self, app_id: uuid.UUID, code: AuthorizationCode) -> CredentialCreated:
+        """Recall-managed OAuth: exchange the code at Zoom and keep the tokens.
+
+        Raises ZoomRejected (nothing stored, an app log entry written) when Zoom refuses
+        the code; re-authorizing a user updates their credential and makes it healthy.
+        """
+        app = self._app(app_id)
+        try:
+            authorized = await self._managed.authorize(app, code)
+        except ZoomRefused as refused:
+            detail = f"Zoom refused the authorization code: {refused.describe()}"
+            self._store.add_app_log(
+                AppLog(app.id, f"Failed to create a Zoom OAuth Credential: {detail}", self._now())
+            )
+            raise ZoomRejected(detail) from None
+        if not (authorized.user_id or authorized.account_id):
+            detail = "Zoom's access token names no user ('uid') or account ('aid')"
+            raise ZoomRejected(detail)
+        return self._store_created(
+            app,
+            user_id=authorized.user_id,
+            account_id=authorized.account_id,
+            callback_url=None,
+            stored=lambda credential_id: self._store.save_tokens(credential_id, authorized.tokens),
+        )
+
+    def _store_created(
+        self,
+        app: OAuthApp,
+        *,
+        user_id: str | None,
+        account_id: str | None,
+        callback_url: str | None,
+        stored: Callable[[uuid.UUID], object],
+    ) -> CredentialCreated:
+        """Insert the credential, or update the Zoom user's existing one (healthy again,
+        of the new kind); ``stored`` then attaches what came with it (call, tokens)."""
         now = self._now()
         with self._lock:
             existing = self._store.find_credential(app.id, user_id=user_id, account_id=account_id)
@@ -130,7 +181,7 @@ class CredentialLifecycle:
                 )
                 if not self._store.add_credential(credential):
                     raise NotFound("zoom oauth app", app.id)  # deleted during the call
-                self._caller.link(result, credential.id)
+                stored(credential.id)
                 return CredentialCreated(credential, created=True)
             if self._settings().duplicate_credentials is DuplicatePolicy.REJECT:
                 raise DuplicateCredential(
@@ -144,7 +195,9 @@ class CredentialLifecycle:
                 last_called_at=now,
             )
             self._store.update_credential(updated)
-            self._caller.link(result, updated.id)
+            if callback_url is not None:
+                self._store.forget_tokens(updated.id)  # now customer-managed
+            stored(updated.id)
             return CredentialCreated(updated, created=False)
 
     def _reject_create(
@@ -206,6 +259,7 @@ class CredentialLifecycle:
 
     async def _call(self, credential: Credential, purpose: CallPurpose) -> CallResult:
         app = self._app(credential.oauth_app)
+        assert credential.access_token_callback_url is not None  # customer-managed only
         expected_user = credential.user_id if app.kind is AppKind.USER_LEVEL else None
         return await self._caller.call(
             credential.access_token_callback_url,
@@ -218,32 +272,42 @@ class CredentialLifecycle:
 
     def _apply(self, credential_id: uuid.UUID, result: CallResult, *, restore: bool) -> None:
         """Count the call towards the credential's health and log a failure (with its cause)."""
-        cause = None if result.accepted else self._failure_cause(credential_id, result)
+        if result.accepted:  # every poll of a working callback: one statement
+            self._store.record_accepted_call(credential_id, self._now(), restore_health=restore)
+            return
+        cause = self._failure_cause(credential_id, result)
+        purpose = result.record.purpose.value
+        message = with_cause(
+            f"Failed to retrieve an access token ({purpose}): {result.detail}", cause
+        )
+        self._count_failure(credential_id, message, remedy="fix the callback, then call validate")
+
+    def _count_failure(
+        self, credential_id: uuid.UUID, message: str, *, remedy: str, final: bool = False
+    ) -> None:
+        """Log one failure; at ``unhealthy_after`` in a row (at once when ``final``: retrying
+        cannot help) the credential turns unhealthy, with a log entry saying so."""
         with self._lock:
             now = self._now()
-            if result.accepted:  # every poll of a working callback: one statement
-                self._store.record_accepted_call(credential_id, now, restore_health=restore)
-                return
             current = self._store.get_credential(credential_id)
             if current is None:
-                return  # deleted while its callback was being called
+                return  # deleted while its token was being fetched
             failures = current.consecutive_failures + 1
-            limit = self._settings().unhealthy_after
+            limit = 1 if final else self._settings().unhealthy_after
             status = CredentialStatus.UNHEALTHY if failures >= limit else current.status
             updated = dataclasses.replace(
                 current, status=status, consecutive_failures=failures, last_called_at=now
             )
-            purpose = result.record.purpose.value
-            message = with_cause(
-                f"Failed to retrieve an access token ({purpose}): {result.detail}", cause
-            )
             self._store.add_credential_log(CredentialLog(current.id, message, now))
             if status is not current.status:
+                what = "failure" if failures == 1 else f"{failures} consecutive failures"
+                source = (
+                    "Zoom token refresh" if current.recall_managed else "access token callback call"
+                )
                 self._store.add_credential_log(
                     CredentialLog(
                         current.id,
-                        f"Credential marked unhealthy after {failures} consecutive failed "
-                        "access token callback calls; fix the callback, then call validate.",
+                        f"Credential marked unhealthy after {what} of the {source}; {remedy}.",
                         now,
                     )
                 )
@@ -258,21 +322,31 @@ class CredentialLifecycle:
         user_id = credential.user_id if app.kind is AppKind.USER_LEVEL else None
         return self._cause(result, app, user_id=user_id, credential_id=credential_id)
 
-    async def poll(self, credential_id: uuid.UUID) -> CallResult | None:
-        """One scheduled call; None when the credential (or its app) is gone."""
+    async def poll(self, credential_id: uuid.UUID) -> bool | None:
+        """One scheduled call (a refresh when due, for Recall-managed credentials): whether
+        it succeeded, or None when the credential (or its app) is gone."""
         credential = self._store.get_credential(credential_id)
         if credential is None:
             return None
         try:
+            if credential.recall_managed:
+                await self._managed_token(credential, CallPurpose.POLL)
+                return True
             result = await self._call(credential, CallPurpose.POLL)
         except NotFound:
             return None
+        except ZoomRejected:
+            return False  # counted and logged
         self._apply(credential.id, result, restore=False)
-        return result
+        return result.accepted
 
     async def validate(self, credential_id: uuid.UUID) -> Credential:
-        """Re-check the callback; on success the credential is healthy again."""
+        """Re-check the callback (or, Recall-managed, refresh at Zoom); on success the
+        credential is healthy again."""
         credential = self._credential(credential_id)
+        if credential.recall_managed:
+            await self._managed_token(credential, CallPurpose.VALIDATE)
+            return self._credential(credential_id)
         result = await self._call(credential, CallPurpose.VALIDATE)
         self._apply(credential.id, result, restore=True)
         if not result.accepted:
@@ -280,13 +354,46 @@ class CredentialLifecycle:
         return self._credential(credential_id)
 
     async def access_token(self, credential_id: uuid.UUID) -> AccessToken:
-        """Call the callback for a token now, as Recall does before a bot joins."""
+        """A token for the credential now, as Recall gets one before a bot joins: the
+        callback's, or (Recall-managed) the stored one, refreshed when low."""
         credential = self._credential(credential_id)
         if credential.status is CredentialStatus.UNHEALTHY:
-            raise CredentialUnhealthy(credential.id, credential.consecutive_failures)
+            raise CredentialUnhealthy(
+                credential.id, credential.consecutive_failures, credential.recall_managed
+            )
+        if credential.recall_managed:
+            tokens = await self._managed_token(credential, CallPurpose.ACCESS_TOKEN)
+            return AccessToken(token=tokens.access_token, expires_at=tokens.expires_at)
         result = await self._call(credential, CallPurpose.ACCESS_TOKEN)
         self._apply(credential.id, result, restore=False)
         judgement = result.judgement
         if not result.accepted or judgement.token is None or judgement.claims is None:
             raise CallbackRejected(result.detail, failed_rules=result.failed_rules)
         return AccessToken(token=judgement.token, expires_at=judgement.claims.exp)
+
+    async def _managed_token(self, credential: Credential, purpose: CallPurpose) -> ZoomTokens:
+        """The stored tokens (refreshed when low, always for validate), counted towards
+        health like a callback call; ZoomRejected when Zoom refused, once logged."""
+        app = self._app(credential.oauth_app)
+        try:
+            tokens = await self._managed.token(
+                credential.id, app, refresh=purpose is CallPurpose.VALIDATE
+            )
+        except ZoomRefused as refused:
+            message = (
+                f"Failed to refresh the Zoom access token ({purpose.value}): "
+                f"Zoom answered {refused.describe()}"
+            )
+            remedy = "retry with validate"
+            if refused.permanent:
+                message += (
+                    "; the grant is gone (the user removed the app, or it was revoked): "
+                    "re-authorize the user, and the new authorization_code updates this credential"
+                )
+                remedy = "re-authorize the user to make it healthy again"
+            self._count_failure(credential.id, message, remedy=remedy, final=refused.permanent)
+            raise ZoomRejected(message) from None
+        self._store.record_accepted_call(
+            credential.id, self._now(), restore_health=purpose is CallPurpose.VALIDATE
+        )
+        return tokens

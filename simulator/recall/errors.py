@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 __all__ = [
     "CallbackRejected",
@@ -13,6 +14,7 @@ __all__ = [
     "InvalidInput",
     "NotFound",
     "RecallError",
+    "ZoomRejected",
 ]
 
 
@@ -29,13 +31,32 @@ class NotFound(RecallError):
         self.record_id = str(record_id)
 
 
-class InvalidInput(RecallError):
-    """Field errors, DRF style: ``{"<field>": ["<message>", ...]}``."""
+FieldErrors = Mapping[str, "Sequence[str] | FieldErrors"]
 
-    def __init__(self, errors: Mapping[str, Sequence[str]]) -> None:
-        self.errors = {name: list(messages) for name, messages in errors.items()}
-        summary = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in self.errors.items())
-        super().__init__(summary)
+
+class InvalidInput(RecallError):
+    """Field errors, DRF style: ``{"<field>": ["<message>", ...]}``, nested for a nested
+    object (``{"authorization_code": {"code": ["This field is required."]}}``)."""
+
+    def __init__(self, errors: FieldErrors) -> None:
+        self.errors: dict[str, Any] = _plain(errors)
+        super().__init__(_summary(self.errors))
+
+
+def _plain(errors: FieldErrors) -> dict[str, Any]:
+    return {
+        name: _plain(value) if isinstance(value, Mapping) else list(value)
+        for name, value in errors.items()
+    }
+
+
+def _summary(errors: Mapping[str, Any], prefix: str = "") -> str:
+    return "; ".join(
+        _summary(value, f"{prefix}{name}.")
+        if isinstance(value, Mapping)
+        else f"{prefix}{name}: {' '.join(value)}"
+        for name, value in errors.items()
+    )
 
 
 class InvalidCursor(RecallError):
@@ -66,14 +87,32 @@ class DuplicateCredential(RecallError):
         super().__init__(self.detail)
 
 
-class CredentialUnhealthy(RecallError):
-    """The credential is disabled until ``validate/`` succeeds."""
+class ZoomRejected(RecallError):
+    """Zoom refused what a Recall-managed credential needed (a code exchange, a refresh);
+    ``detail`` names Zoom's error."""
 
-    def __init__(self, credential: uuid.UUID, failures: int) -> None:
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class CredentialUnhealthy(RecallError):
+    """The credential is disabled until ``validate/`` succeeds (or, Recall-managed, the
+    user is authorized again)."""
+
+    def __init__(self, credential: uuid.UUID, failures: int, recall_managed: bool = False) -> None:
         self.credential = credential
-        self.detail = (
-            f"Zoom OAuth Credential {credential} is unhealthy after {failures} consecutive "
-            "failed access token callback calls; fix the callback and call "
-            f"POST /api/v2/zoom-oauth-credentials/{credential}/validate/ to re-enable it."
-        )
+        validate = f"POST /api/v2/zoom-oauth-credentials/{credential}/validate/"
+        if recall_managed:
+            self.detail = (
+                f"Zoom OAuth Credential {credential} is unhealthy: Zoom refused to refresh "
+                "its access token (see its credential logs); authorize the user again, or "
+                f"call {validate} once Zoom accepts the grant."
+            )
+        else:
+            self.detail = (
+                f"Zoom OAuth Credential {credential} is unhealthy after {failures} consecutive "
+                f"failed access token callback calls; fix the callback and call {validate} "
+                "to re-enable it."
+            )
         super().__init__(self.detail)

@@ -52,6 +52,7 @@ from recall_sim.simulator.recall.queries import (
     CredentialQuery,
 )
 from recall_sim.simulator.recall.ratelimit import RateLimiter
+from recall_sim.simulator.recall.recall_managed import AuthorizationCode
 from recall_sim.simulator.recall.settings import RecallSettings
 from recall_sim.simulator.recall.store import MEMORY, RecallStore
 from recall_sim.simulator.recall.zoom_client import ZoomClient
@@ -107,7 +108,11 @@ class FakeRecall:
         )
         self._caller = caller
         self._credentials = CredentialLifecycle(
-            store=self.store, caller=caller, clock=clock, settings=lambda: self._settings
+            store=self.store,
+            caller=caller,
+            clock=clock,
+            settings=lambda: self._settings,
+            zoom=lambda: self.zoom,
         )
         self._poller = Poller(
             poll_one=self._credentials.poll,
@@ -242,6 +247,38 @@ class FakeRecall:
             "create_credential",
         )
 
+    async def acreate_managed_credential(
+        self,
+        *,
+        oauth_app: IdLike,
+        code: str,
+        redirect_uri: str,
+        code_verifier: str | None = None,
+    ) -> CredentialCreated:
+        """Recall-managed OAuth: exchange the code at Zoom, keep and refresh the tokens
+        (ZoomRejected names Zoom's error; see `CredentialLifecycle.create_managed`)."""
+        app_id = _id(oauth_app, "zoom oauth app")
+        authorization = AuthorizationCode(code, redirect_uri, code_verifier)
+        return await self._credentials.create_managed(app_id, authorization)
+
+    def create_managed_credential(
+        self,
+        *,
+        oauth_app: IdLike,
+        code: str,
+        redirect_uri: str,
+        code_verifier: str | None = None,
+    ) -> CredentialCreated:
+        return self._blocking(
+            self.acreate_managed_credential(
+                oauth_app=oauth_app,
+                code=code,
+                redirect_uri=redirect_uri,
+                code_verifier=code_verifier,
+            ),
+            "create_managed_credential",
+        )
+
     def get_credential(self, credential_id: IdLike) -> Credential:
         credential = self.store.get_credential(_id(credential_id, "zoom oauth credential"))
         if credential is None:
@@ -263,7 +300,8 @@ class FakeRecall:
             raise NotFound("zoom oauth credential", credential_id)
 
     async def aaccess_token(self, credential_id: IdLike) -> AccessToken:
-        """Call the callback now and return its token (CallbackRejected when it fails)."""
+        """A token now: the callback's (CallbackRejected when it fails) or, Recall-managed,
+        the stored one, refreshed when low (ZoomRejected when Zoom refuses)."""
         return await self._credentials.access_token(_id(credential_id, "zoom oauth credential"))
 
     def access_token(self, credential_id: IdLike) -> AccessToken:

@@ -17,6 +17,7 @@ __all__ = [
     "CredentialStatus",
     "MeetingSyncStatus",
     "OAuthApp",
+    "ZoomTokens",
     "iso_timestamp",
     "parse_uuid",
     "to_microseconds",
@@ -70,13 +71,14 @@ class OAuthApp:
 class Credential:
     """One Zoom user's (or account's) credential (``zoom-oauth-credentials/``).
 
-    ``consecutive_failures`` and ``last_called_at`` are the simulator's bookkeeping
-    for the health rule; Recall does not show them.
+    ``access_token_callback_url`` is None for Recall-managed OAuth (the fake Recall
+    holds the tokens). ``consecutive_failures`` and ``last_called_at`` are the
+    simulator's bookkeeping for the health rule; Recall does not show them.
     """
 
     id: uuid.UUID
     oauth_app: uuid.UUID
-    access_token_callback_url: str
+    access_token_callback_url: str | None
     user_id: str | None
     account_id: str | None
     created_at: float
@@ -84,6 +86,10 @@ class Credential:
     meeting_sync_status: MeetingSyncStatus = MeetingSyncStatus.NOT_STARTED
     consecutive_failures: int = 0
     last_called_at: float | None = None
+
+    @property
+    def recall_managed(self) -> bool:
+        return self.access_token_callback_url is None
 
 
 @dataclass(frozen=True)
@@ -102,3 +108,17 @@ class AppLog:
     oauth_app: uuid.UUID
     message: str
     created_at: float
+
+
+@dataclass(frozen=True)
+class ZoomTokens:
+    """A Recall-managed credential's Zoom tokens: the pair, and when the access token
+    expires (Unix time). Zoom's secrets: never shown whole (SPEC §5)."""
+
+    access_token: str
+    refresh_token: str
+    expires_at: float
+    scope: str
+
+    def __repr__(self) -> str:
+        return f"ZoomTokens(expires_at={self.expires_at!r}, scope={self.scope!r})"

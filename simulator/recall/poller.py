@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from recall_sim.simulator.clock import Clock
-from recall_sim.simulator.recall.caller import CallResult
 from recall_sim.simulator.recall.models import iso_timestamp
 from recall_sim.simulator.recall.settings import RecallSettings
 
@@ -57,7 +56,7 @@ class Poller:
     def __init__(
         self,
         *,
-        poll_one: Callable[[uuid.UUID], Awaitable[CallResult | None]],
+        poll_one: Callable[[uuid.UUID], Awaitable[bool | None]],
         work: Callable[[], Sequence[uuid.UUID]],
         settings: Callable[[], RecallSettings],
         clock: Clock,
@@ -108,8 +107,8 @@ class Poller:
             delay = self._rng.uniform(0, jitter) if jitter > 0 else 0.0
             tasks.append(asyncio.create_task(self._call(credential_id, delay, slots)))
         results = await asyncio.gather(*tasks)
-        done = [r for r in results if r is not None]
-        accepted = sum(1 for r in done if r.accepted)
+        done = [accepted for accepted in results if accepted is not None]
+        accepted = sum(done)
         return PollRound(
             started_at=started_at,
             duration_s=time.perf_counter() - t0,
@@ -121,7 +120,7 @@ class Poller:
 
     async def _call(
         self, credential_id: uuid.UUID, delay: float, slots: asyncio.Semaphore
-    ) -> CallResult | None:
+    ) -> bool | None:
         try:
             if delay:
                 await asyncio.sleep(delay)

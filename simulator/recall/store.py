@@ -24,6 +24,7 @@ from recall_sim.simulator.recall.models import (
     CredentialStatus,
     MeetingSyncStatus,
     OAuthApp,
+    ZoomTokens,
 )
 from recall_sim.simulator.recall.pagination import Cursor, Page, paginate
 from recall_sim.simulator.recall.queries import (
@@ -77,8 +78,18 @@ CREATE TABLE IF NOT EXISTS app_logs (
     created_at_us INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS app_logs_by_app ON app_logs (oauth_app);
+CREATE TABLE IF NOT EXISTS managed_tokens (
+    credential TEXT PRIMARY KEY REFERENCES credentials(id) ON DELETE CASCADE,
+    access_token TEXT NOT NULL,
+    refresh_token TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    expires_at_us INTEGER NOT NULL
+);
 """
-_TABLES = ("app_logs", "credential_logs", "credentials", "apps")
+_TABLES = ("managed_tokens", "app_logs", "credential_logs", "credentials", "apps")
+# A Recall-managed credential has no callback URL; the column predates it and stays
+# NOT NULL so that earlier state files remain valid, so "" stands for none.
+_NO_CALLBACK = ""
 
 T = TypeVar("T")
 
@@ -138,7 +149,7 @@ def _credential(row: sqlite3.Row) -> Credential:
     return Credential(
         id=uuid.UUID(row["id"]),
         oauth_app=uuid.UUID(row["oauth_app"]),
-        access_token_callback_url=row["callback_url"],
+        access_token_callback_url=row["callback_url"] or None,
         user_id=row["user_id"],
         account_id=row["account_id"],
         created_at=row["created_at_us"] / 1_000_000,
@@ -366,7 +377,7 @@ class RecallStore:
             (
                 str(credential.id),
                 str(credential.oauth_app),
-                credential.access_token_callback_url,
+                credential.access_token_callback_url or _NO_CALLBACK,
                 credential.user_id,
                 credential.account_id,
                 credential.status.value,
@@ -384,7 +395,7 @@ class RecallStore:
             "meeting_sync_status = ?, consecutive_failures = ?, last_called_at_us = ? "
             "WHERE id = ?",
             (
-                credential.access_token_callback_url,
+                credential.access_token_callback_url or _NO_CALLBACK,
                 credential.user_id,
                 credential.account_id,
                 credential.status.value,
@@ -407,6 +418,39 @@ class RecallStore:
             sql += ", status = ?"
             params += (CredentialStatus.HEALTHY.value,)
         return self._write(sql + " WHERE id = ?", (*params, str(credential_id))) == 1
+
+    def save_tokens(self, credential_id: uuid.UUID, tokens: ZoomTokens) -> bool:
+        """Keep a Recall-managed credential's Zoom tokens (replacing any); False when the
+        credential is gone."""
+        try:
+            self._write(
+                "INSERT OR REPLACE INTO managed_tokens (credential, access_token, "
+                "refresh_token, scope, expires_at_us) VALUES (?, ?, ?, ?, ?)",
+                (
+                    str(credential_id),
+                    tokens.access_token,
+                    tokens.refresh_token,
+                    tokens.scope,
+                    _us(tokens.expires_at),
+                ),
+            )
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def get_tokens(self, credential_id: uuid.UUID) -> ZoomTokens | None:
+        row = self._one("SELECT * FROM managed_tokens WHERE credential = ?", (str(credential_id),))
+        if row is None:
+            return None
+        return ZoomTokens(
+            access_token=row["access_token"],
+            refresh_token=row["refresh_token"],
+            expires_at=row["expires_at_us"] / 1_000_000,
+            scope=row["scope"],
+        )
+
+    def forget_tokens(self, credential_id: uuid.UUID) -> None:
+        self._write("DELETE FROM managed_tokens WHERE credential = ?", (str(credential_id),))
 
     def get_credential(self, credential_id: uuid.UUID) -> Credential | None:
         row = self._one("SELECT * FROM credentials WHERE id = ?", (str(credential_id),))

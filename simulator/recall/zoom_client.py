@@ -15,28 +15,18 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from recall_sim.simulator.clock import Clock
+from recall_sim.simulator.recall.models import ZoomTokens
 
 __all__ = ["ZoomClient", "ZoomRefused", "ZoomTokens"]
 
 # Zoom's endpoints answer in milliseconds; a stalled one (an injected fault) must not
 # hold a credential create or a poll forever.
 _TIMEOUT_S = 10.0
-
-
-@dataclass(frozen=True)
-class ZoomTokens:
-    """A token response: the pair and when the access token expires (Unix time)."""
-
-    access_token: str
-    refresh_token: str
-    expires_at: float
-    scope: str
 
 
 class ZoomRefused(Exception):

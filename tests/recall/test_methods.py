@@ -67,13 +67,14 @@ def test_options_on_the_apps_list_describes_the_create_fields(api: httpx.Client)
     assert required == {"kind", "client_id", "client_secret", "webhook_secret"}
 
 
-def test_options_on_the_credentials_list_names_the_customer_managed_fields(
+def test_options_on_the_credentials_list_names_both_kinds_of_credential(
     api: httpx.Client,
 ) -> None:
     post = api.options("/zoom-oauth-credentials/").json()["actions"]["POST"]
     required = {name for name, field in post.items() if field["required"]}
-    assert required == {"oauth_app", "access_token_callback_url"}
+    assert required == {"oauth_app"}  # and exactly one of the two below
     assert post["access_token_callback_url"]["type"] == "url"
+    assert post["authorization_code"]["type"] == "nested object"
 
 
 @pytest.mark.parametrize("header", [None, "Token wrong-key"])

@@ -44,12 +44,15 @@ _CREATE_ERRORS = (
     FieldErrorsOut | DetailOut | DuplicateOut,
     'Invalid fields ({"<field>": ["<message>", ...]}; an oauth_app that does not exist is '
     'one), a body that cannot be parsed, the callback\'s answer refused ({"detail": "..."} '
-    "naming the rule that failed), or, under the reject duplicate policy, a second "
-    "credential for one Zoom user",
+    'naming the rule that failed), an authorization code Zoom refused ("detail" names '
+    "Zoom's error), or, under the reject duplicate policy, a second credential for one "
+    "Zoom user",
 )
 _CALLBACK_REFUSED = (
     DetailOut,
-    'The callback\'s answer refused ({"detail": "..."} naming the rule that failed)',
+    'The callback\'s answer refused ({"detail": "..."} naming the rule that failed), or, '
+    "for a Recall-managed credential, Zoom refused to refresh its token (detail names "
+    "Zoom's error)",
 )
 _CREDENTIAL_ID = {"id": "$response.body#/id"}
 # What a client can do next with a created credential (OpenAPI links).
@@ -94,9 +97,19 @@ def credentials_router(fake: FakeRecall, guard: Guard) -> APIRouter:
     async def zoom_oauth_credentials_create(request: Request) -> Response:
         data = await read_data(request, max_bytes=fake.settings.max_body_bytes)
         form = parse_credential_create(data, app_exists=app_exists)
-        outcome = await fake.acreate_credential(
-            oauth_app=form.oauth_app, access_token_callback_url=form.access_token_callback_url
-        )
+        if form.authorization_code is not None:
+            code = form.authorization_code
+            outcome = await fake.acreate_managed_credential(
+                oauth_app=form.oauth_app,
+                code=code.code,
+                redirect_uri=code.redirect_uri,
+                code_verifier=code.code_verifier,
+            )
+        else:
+            assert form.access_token_callback_url is not None
+            outcome = await fake.acreate_credential(
+                oauth_app=form.oauth_app, access_token_callback_url=form.access_token_callback_url
+            )
         return json_response(201, ZoomOauthCredential.of(outcome.credential))
 
     @router.get(

@@ -23,6 +23,7 @@ from recall_sim.simulator.recall.errors import (
     InvalidInput,
     NotFound,
     RecallError,
+    ZoomRejected,
 )
 
 __all__ = [
@@ -76,7 +77,7 @@ def api_error_for(exc: RecallError) -> ApiError:
         return ApiError(400, exc.errors)
     if isinstance(exc, DuplicateCredential):
         return ApiError(400, {"detail": exc.detail, "conflicting_zoom_user_id": exc.user_id})
-    if isinstance(exc, CallbackRejected | CredentialUnhealthy):
+    if isinstance(exc, CallbackRejected | CredentialUnhealthy | ZoomRejected):
         return ApiError.detail(400, exc.detail)
     return ApiError.detail(400, str(exc))
 

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from recall_sim.simulator.recall.errors import InvalidInput
 from recall_sim.simulator.recall.models import AppKind, parse_uuid
+from recall_sim.simulator.recall.recall_managed import AuthorizationCode
 
 __all__ = [
     "HTTP_URL_PATTERN",
@@ -43,10 +44,6 @@ BAD_URL = "Enter a valid URL."
 EXACTLY_ONE = (
     "Provide exactly one of access_token_callback_url (customer-managed OAuth) or "
     "authorization_code (Recall-managed OAuth)."
-)
-RECALL_MANAGED_UNSUPPORTED = (
-    "recall-sim simulates customer-managed OAuth only: authorization_code (Recall-managed "
-    "OAuth) is not supported; register an access_token_callback_url instead."
 )
 
 E = TypeVar("E", bound=StrEnum)
@@ -134,6 +131,7 @@ class _Fields:
         self.data = data
         self.partial = partial
         self.errors: dict[str, list[str]] = {}
+        self._nested: dict[str, _Fields] = {}
 
     def fail(self, name: str, message: str) -> None:
         self.errors.setdefault(name, []).append(message)
@@ -210,9 +208,27 @@ class _Fields:
             return None
         return parsed
 
+    def nested(self, name: str) -> _Fields | None:
+        """The fields of a nested object (DRF's nested serializer); its errors nest."""
+        value = self.data[name]
+        if not isinstance(value, Mapping):
+            got = type(value).__name__
+            self.fail(name, f"Invalid data. Expected a dictionary, but got {got}.")
+            return None
+        child = _Fields(value)
+        self._nested[name] = child
+        return child
+
+    def all_errors(self) -> dict[str, Any]:
+        found: dict[str, Any] = dict(self.errors)
+        for name, child in self._nested.items():
+            if child_errors := child.all_errors():
+                found[name] = child_errors
+        return found
+
     def check(self) -> None:
-        if self.errors:
-            raise InvalidInput(self.errors)
+        if errors := self.all_errors():
+            raise InvalidInput(errors)
 
 
 @dataclass(frozen=True)
@@ -231,8 +247,11 @@ class AppUpdate:
 
 @dataclass(frozen=True)
 class CredentialCreate:
+    """Exactly one of the two: a callback URL (customer-managed) or a code (Recall-managed)."""
+
     oauth_app: uuid.UUID
-    access_token_callback_url: str
+    access_token_callback_url: str | None
+    authorization_code: AuthorizationCode | None
 
 
 def parse_app_create(data: Mapping[str, Any]) -> AppCreate:
@@ -263,10 +282,23 @@ def parse_credential_create(
     has_url = data.get("access_token_callback_url") is not None
     has_code = data.get("authorization_code") is not None
     url = fields.string("access_token_callback_url", url=True) if has_url else None
-    if has_code and not has_url:
-        fields.fail("authorization_code", RECALL_MANAGED_UNSUPPORTED)
+    code = _authorization_code(fields) if has_code else None
     fields.check()
     if has_url == has_code:
         raise InvalidInput({"non_field_errors": [EXACTLY_ONE]})
-    assert oauth_app is not None and url is not None
-    return CredentialCreate(oauth_app, url)
+    assert oauth_app is not None and (url is not None or code is not None)
+    return CredentialCreate(oauth_app, url, code)
+
+
+def _authorization_code(fields: _Fields) -> AuthorizationCode | None:
+    nested = fields.nested("authorization_code")
+    if nested is None:
+        return None
+    code = nested.string("code")
+    redirect_uri = nested.string("redirect_uri")
+    verifier = None
+    if nested.data.get("code_verifier") is not None:
+        verifier = nested.string("code_verifier")
+    if code is None or redirect_uri is None:
+        return None
+    return AuthorizationCode(code, redirect_uri, verifier)

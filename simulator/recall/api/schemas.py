@@ -166,9 +166,10 @@ class DetailOut(BaseModel):
     detail: str
 
 
-class FieldErrorsOut(RootModel[dict[str, list[str]]]):
+class FieldErrorsOut(RootModel[dict[str, list[str] | dict[str, list[str]]]]):
     """``{"<field>": ["<message>", ...]}``: DRF's validation errors, every field at once
-    (``non_field_errors`` for the body as a whole)."""
+    (``non_field_errors`` for the body as a whole; a nested object's errors nested:
+    ``{"authorization_code": {"code": ["..."]}}``)."""
 
     model_config = ConfigDict(json_schema_extra={"minProperties": 1})
 
@@ -240,34 +241,59 @@ APP_UPDATE_BODY: dict[str, Any] = {
     "description": "Only the secrets change; other fields are read-only and ignored, as in DRF.",
     "properties": {"client_secret": _char_field(), "webhook_secret": _char_field()},
 }
+_CALLBACK_URL_FIELD: dict[str, Any] = {
+    "type": "string",
+    # An http(s) URL of at most 200 characters once trimmed: two patterns, since
+    # maxLength would count the whitespace DRF trims.
+    "allOf": [{"pattern": HTTP_URL_PATTERN}, {"pattern": URL_LENGTH_PATTERN}],
+    "description": (
+        "Customer-managed OAuth: an http(s) URL, called at once; the credential is stored "
+        'only when the answer passes (otherwise 400 {"detail": "..."} naming the rule '
+        "that failed)."
+    ),
+}
+_AUTHORIZATION_CODE_FIELD: dict[str, Any] = {
+    "type": "object",
+    "title": "AuthorizationCodeIn",
+    "required": ["code", "redirect_uri"],
+    "properties": {
+        "code": _char_field("The code Zoom's redirect carried."),
+        "redirect_uri": _char_field("Exactly the redirect_uri of the authorize request."),
+        "code_verifier": {
+            "anyOf": [_char_field(), {"type": "null"}],
+            "description": "The PKCE verifier, when the authorize request had a challenge.",
+        },
+    },
+    "description": (
+        "Recall-managed OAuth: the code is exchanged at Zoom with the app's client_id and "
+        "client_secret; Recall keeps the tokens and refreshes them itself. A code Zoom "
+        'refuses answers 400 {"detail": "Zoom refused the authorization code: <error> ..."}.'
+    ),
+}
 CREDENTIAL_CREATE_BODY: dict[str, Any] = {
     "title": "CredentialCreateIn",
     "type": "object",
-    "required": ["oauth_app", "access_token_callback_url"],
+    "required": ["oauth_app"],
     "properties": {
         "oauth_app": {
             "type": "string",
             "format": "uuid",
             "description": "The id of an existing Zoom OAuth app (any other id answers 400).",
         },
-        "access_token_callback_url": {
-            "type": "string",
-            # An http(s) URL of at most 200 characters once trimmed: two patterns, since
-            # maxLength would count the whitespace DRF trims.
-            "allOf": [{"pattern": HTTP_URL_PATTERN}, {"pattern": URL_LENGTH_PATTERN}],
-            "description": (
-                "An http(s) URL, called at once; the credential is stored only when the "
-                'answer passes (otherwise 400 {"detail": "..."} naming the rule that failed).'
-            ),
-        },
-        "authorization_code": {
-            "type": "null",
-            "description": (
-                "Recall-managed OAuth (Recall's alternative to the callback URL) is not "
-                "simulated: any value but null answers 400."
-            ),
-        },
+        "access_token_callback_url": {"anyOf": [_CALLBACK_URL_FIELD, {"type": "null"}]},
+        "authorization_code": {"anyOf": [_AUTHORIZATION_CODE_FIELD, {"type": "null"}]},
     },
+    "description": "Exactly one of access_token_callback_url and authorization_code.",
+    "oneOf": [
+        {
+            "required": ["access_token_callback_url"],
+            "properties": {"access_token_callback_url": _CALLBACK_URL_FIELD},
+        },
+        {
+            "required": ["authorization_code"],
+            "properties": {"authorization_code": _AUTHORIZATION_CODE_FIELD},
+        },
+    ],
 }
 
 
