@@ -13,8 +13,10 @@ import asyncio
 import base64
 import hashlib
 import secrets
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
@@ -330,3 +332,72 @@ def test_the_secret_is_never_in_a_refusal(served: RunningSimulator, client: Docs
     assert client.client_secret not in refused.text
     app_logs = client._recall("GET", "zoom-oauth-app-logs/", params={"oauth_app": app_id})
     assert "invalid_client" in app_logs.text and client.client_secret not in app_logs.text
+
+
+def _managed(sim: Simulator, user: str | None = None) -> tuple[uuid.UUID, float]:
+    """A Recall-managed credential made in Python; its id and its token's expiry."""
+    app = sim.recall.create_app(client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET)
+    redirect = sim.zoom.authorize(client_id=DEFAULT_CLIENT_ID, redirect_uri=REDIRECT_URI, user=user)
+    code = parse_qs(urlsplit(redirect).query)["code"][0]
+    created = sim.recall.create_managed_credential(
+        oauth_app=app.id, code=code, redirect_uri=REDIRECT_URI
+    )
+    return created.credential.id, sim.recall.access_token(created.credential.id).expires_at
+
+
+def test_a_poll_refreshes_only_when_the_token_runs_low() -> None:
+    sim = Simulator.create()
+    credential_id, exp = _managed(sim)
+    before = sim.recall.store.get_tokens(credential_id)
+
+    sim.recall.poll_now([credential_id])
+    unchanged = sim.recall.store.get_tokens(credential_id)
+    sim.clock.advance(exp - sim.clock.now() - REFRESH_WHEN_LEFT_S + 1)
+    round_ = sim.recall.poll_now([credential_id])
+    refreshed = sim.recall.store.get_tokens(credential_id)
+
+    assert before == unchanged
+    assert round_.accepted == 1
+    assert refreshed is not None and before is not None
+    assert refreshed.refresh_token != before.refresh_token
+    assert refreshed.expires_at > exp
+
+
+def test_the_poll_after_a_deauthorization_marks_the_credential_unhealthy() -> None:
+    sim = Simulator.create()
+    credential_id, exp = _managed(sim)
+    user_id = sim.recall.get_credential(credential_id).user_id
+    assert user_id is not None
+    sim.zoom.deauthorize_user(user_id)
+
+    sim.clock.advance(exp - sim.clock.now() - REFRESH_WHEN_LEFT_S + 1)
+    round_ = sim.recall.poll_now()
+
+    assert round_.rejected == 1
+    assert sim.recall.get_credential(credential_id).status.value == "unhealthy"
+    messages = [log.message for log in sim.recall.credential_logs().items]
+    assert any("Zoom answered invalid_grant" in m and "(poll)" in m for m in messages), messages
+    assert sim.recall.poll_now().polled == 0  # disabled, like an unhealthy callback
+
+
+def test_tokens_survive_a_restart_with_a_state_file(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite3"
+    sim = Simulator.create(state_path=state)
+    credential_id, _ = _managed(sim)
+    kept = sim.recall.store.get_tokens(credential_id)
+    sim.recall.close()
+
+    again = Simulator.create(state_path=state)
+
+    assert again.recall.store.get_tokens(credential_id) == kept
+    assert again.recall.get_credential(credential_id).recall_managed
+    again.recall.close()
+
+
+def test_the_tokens_never_show_in_a_repr() -> None:
+    sim = Simulator.create()
+    credential_id, _ = _managed(sim)
+    tokens = sim.recall.store.get_tokens(credential_id)
+    assert tokens is not None
+    assert tokens.access_token not in repr(tokens)
+    assert tokens.refresh_token not in repr(tokens)
