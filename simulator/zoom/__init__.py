@@ -18,8 +18,9 @@ from recall_sim.simulator.zoom.directory import (
 )
 from recall_sim.simulator.zoom.errors import ApiError, OAuthError
 from recall_sim.simulator.zoom.fake import SIM_USER_PARAM, FakeZoom
-from recall_sim.simulator.zoom.faults import Fault, FaultKind, FaultStatus
+from recall_sim.simulator.zoom.faults import Fault, FaultEndpoint, FaultKind, FaultStatus
 from recall_sim.simulator.zoom.journal import EventKind, JournalEvent, Outcome
+from recall_sim.simulator.zoom.minted import MintedKind, MintedToken
 from recall_sim.simulator.zoom.settings import ZoomSettings
 from recall_sim.simulator.zoom.tokens import AccessContext, TokenGrant, TokenRequest, TokenStatus
 
@@ -35,9 +36,12 @@ __all__ = [
     "EventKind",
     "FakeZoom",
     "Fault",
+    "FaultEndpoint",
     "FaultKind",
     "FaultStatus",
     "JournalEvent",
+    "MintedKind",
+    "MintedToken",
     "OAuthError",
     "Outcome",
     "TokenGrant",

@@ -197,3 +197,11 @@ class Directory:
     def meetings(self, host_id: str) -> list[ZoomMeeting]:
         with self._lock:
             return list(self._meetings.get(host_id, ()))
+
+    def meeting_exists(self, meeting_id: str) -> bool:
+        """A scheduled meeting's id, or a user's personal meeting id (PMI)."""
+        with self._lock:
+            scheduled = any(
+                str(m.id) == meeting_id for hosted in self._meetings.values() for m in hosted
+            )
+            return scheduled or any(str(u.pmi) == meeting_id for u in self._users.values())

@@ -25,9 +25,17 @@ from recall_sim.simulator.zoom.directory import (
     derived_user_id,
 )
 from recall_sim.simulator.zoom.errors import OAuthError
-from recall_sim.simulator.zoom.faults import AppliedFault, Fault, FaultKind, FaultPlan, FaultStatus
+from recall_sim.simulator.zoom.faults import (
+    AppliedFault,
+    Fault,
+    FaultEndpoint,
+    FaultKind,
+    FaultPlan,
+    FaultStatus,
+)
 from recall_sim.simulator.zoom.issuer import TokenIssuer
 from recall_sim.simulator.zoom.journal import EventKind, Journal, JournalEvent, Outcome
+from recall_sim.simulator.zoom.minted import MintedKind, MintedToken, MintedTokens
 from recall_sim.simulator.zoom.settings import ZoomSettings
 from recall_sim.simulator.zoom.tokens import (
     AccessContext,
@@ -91,11 +99,14 @@ class FakeZoom:
             settings=lambda: self._settings,
             signing_key=self._signing_key,
         )
+        self._minted = MintedTokens()
         self._api = ZoomApi(
             issuer=self._issuer,
             directory=self._directory,
             clock=self._clock,
             signing_key=self._signing_key,
+            journal=self._journal,
+            minted=self._minted,
         )
         self._consent = ConsentScreen(
             directory=self._directory,
@@ -115,6 +126,7 @@ class FakeZoom:
         settings given at construction. The clock is not touched (it may be shared)."""
         self._faults.clear()
         self._issuer.clear()
+        self._minted.clear()
         self._directory.clear()
         self._journal.clear()
         self._settings = self._initial_settings
@@ -342,6 +354,23 @@ class FakeZoom:
         """The REST API's resources, each call authenticated by an access token."""
         return self._api
 
+    # -- OBF tokens, ZAKs and join tokens ------------------------------------------
+
+    def minted_tokens(self, kind: MintedKind | str | None = None) -> list[MintedToken]:
+        """Every OBF token, ZAK and join token minted (oldest first), or those of ``kind``."""
+        return self._minted.all(None if kind is None else MintedKind(kind))
+
+    def minted_token(self, token: str) -> MintedToken | None:
+        """What the fake Zoom minted ``token`` as (kind, user, meeting, time, uses); None
+        when it did not mint it."""
+        return self._minted.find(token)
+
+    def use_token(self, token: str) -> MintedToken | None:
+        """Present ``token`` as a bot joining a meeting would: counts one use; returns the
+        record as it was before (``used`` already: an OBF token presented twice), or None
+        for a token Zoom never minted."""
+        return self._minted.use(token, at=self._clock.now())
+
     # -- faults ---------------------------------------------------------------------
 
     def inject_fault(
@@ -353,8 +382,11 @@ class FakeZoom:
         seed: int | None = None,
         seconds: float = 1.0,
         retry_after: int = 1,
+        endpoint: FaultEndpoint | str = FaultEndpoint.TOKEN,
     ) -> FaultStatus:
-        """Make the next ``count`` token requests misbehave (each with ``probability``).
+        """Make the next ``count`` requests to ``endpoint`` misbehave (each with
+        ``probability``); endpoints: ``token`` (``/oauth/token``, the default), ``obf``,
+        ``zak`` and ``join_token`` (the REST endpoints minting those tokens).
 
         Kinds: ``server_error`` (500), ``rate_limited`` (429 with ``Retry-After:
         retry_after``), ``stall`` (wait ``seconds``, then answer normally; a request whose
@@ -367,6 +399,13 @@ class FakeZoom:
         except ValueError:
             kinds = ", ".join(k.value for k in FaultKind)
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {kinds}") from None
+        try:
+            target = FaultEndpoint(endpoint)
+        except ValueError:
+            endpoints = ", ".join(e.value for e in FaultEndpoint)
+            raise ValueError(
+                f"unknown fault endpoint {endpoint!r}; expected one of {endpoints}"
+            ) from None
         fault = Fault(
             kind=fault_kind,
             count=count,
@@ -374,6 +413,7 @@ class FakeZoom:
             seed=seed,
             seconds=seconds,
             retry_after=retry_after,
+            endpoint=target,
         )
         return self._faults.add(fault)
 
@@ -384,15 +424,17 @@ class FakeZoom:
     def clear_faults(self) -> None:
         self._faults.clear()
 
-    def take_fault(self) -> AppliedFault | None:
-        """Count one token request against the fault queue (the HTTP layer calls this)."""
-        applied = self._faults.take()
+    def take_fault(self, endpoint: FaultEndpoint = FaultEndpoint.TOKEN) -> AppliedFault | None:
+        """Count one request to ``endpoint`` against its faults (the HTTP layer calls this)."""
+        applied = self._faults.take(endpoint)
         if applied is not None:
+            where = "" if endpoint is FaultEndpoint.TOKEN else f" on the {endpoint.value} endpoint"
             self._journal.record(
                 EventKind.FAULT,
                 Outcome.FAULT,
                 fault=applied.fault.kind.value,
-                detail=f"fault #{applied.fault_id}, hit {applied.hit}: {applied.fault.describe()}",
+                detail=f"fault #{applied.fault_id}, hit {applied.hit}: "
+                f"{applied.fault.describe()}{where}",
             )
         return applied
 

@@ -1,9 +1,10 @@
-"""Counted, seeded faults for the token endpoint: how a test makes Zoom misbehave on cue.
+"""Counted, seeded faults for Zoom's endpoints: how a test makes Zoom misbehave on cue.
 
-A fault covers the next ``count`` token requests; each covered request misbehaves
-with ``probability`` (1.0: every one), decided by a generator seeded with ``seed``,
-so a flaky-Zoom scenario replays exactly. Faults queue: the first one still
-covering requests applies; once its count is spent the next one takes over.
+A fault targets one endpoint (default: the token endpoint) and covers its next
+``count`` requests; each covered request misbehaves with ``probability`` (1.0: every
+one), decided by a generator seeded with ``seed``, so a flaky-Zoom scenario replays
+exactly. Faults queue per endpoint: the first one still covering that endpoint's
+requests applies; once its count is spent the next one takes over.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["AppliedFault", "Fault", "FaultKind", "FaultPlan", "FaultStatus"]
+__all__ = ["AppliedFault", "Fault", "FaultEndpoint", "FaultKind", "FaultPlan", "FaultStatus"]
 
 _MAX_COUNT = 10_000
 _MAX_STALL_SECONDS = 120.0
@@ -30,9 +31,18 @@ class FaultKind(StrEnum):
     DROP_CONNECTION = "drop_connection"  # headers, then the connection closes mid-body
 
 
+class FaultEndpoint(StrEnum):
+    """Which of Zoom's endpoints a fault hits."""
+
+    TOKEN = "token"  # noqa: S105 - POST /oauth/token
+    OBF = "obf"  # GET /v2/users/{id}/token?type=onbehalf
+    ZAK = "zak"  # GET /v2/users/{id}/token?type=zak and /v2/users/me/zak
+    JOIN_TOKEN = "join_token"  # noqa: S105 - GET /v2/meetings/{id}/jointoken/local_recording
+
+
 @dataclass(frozen=True)
 class Fault:
-    """What to inject and for how many requests."""
+    """What to inject, where, and for how many requests."""
 
     kind: FaultKind
     count: int = 1
@@ -40,11 +50,15 @@ class Fault:
     seed: int | None = None
     seconds: float = 1.0  # stall only
     retry_after: int = 1  # rate_limited only
+    endpoint: FaultEndpoint = FaultEndpoint.TOKEN
 
     def __post_init__(self) -> None:
         if not isinstance(self.kind, FaultKind):
             kinds = ", ".join(k.value for k in FaultKind)
             raise ValueError(f"fault kind must be one of {kinds}; got {self.kind!r}")
+        if not isinstance(self.endpoint, FaultEndpoint):
+            endpoints = ", ".join(e.value for e in FaultEndpoint)
+            raise ValueError(f"fault endpoint must be one of {endpoints}; got {self.endpoint!r}")
         if isinstance(self.count, bool) or not 1 <= self.count <= _MAX_COUNT:
             raise ValueError(f"count must be between 1 and {_MAX_COUNT}, got {self.count!r}")
         if not 0.0 < self.probability <= 1.0:
@@ -88,6 +102,7 @@ class FaultStatus:
         return {
             "id": self.id,
             "kind": self.fault.kind.value,
+            "endpoint": self.fault.endpoint.value,
             "count": self.fault.count,
             "probability": self.fault.probability,
             "seed": self.fault.seed,
@@ -131,15 +146,16 @@ class FaultPlan:
             self._queue.append(queued)
             return queued.status()
 
-    def take(self) -> AppliedFault | None:
-        """Count one request against the head fault; the fault if this request gets it."""
+    def take(self, endpoint: FaultEndpoint = FaultEndpoint.TOKEN) -> AppliedFault | None:
+        """Count one request to ``endpoint`` against its head fault; the fault if this
+        request gets it."""
         with self._lock:
-            if not self._queue:
+            head = next((q for q in self._queue if q.fault.endpoint is endpoint), None)
+            if head is None:
                 return None
-            head = self._queue[0]
             head.remaining -= 1
             if head.remaining == 0:
-                self._queue.pop(0)
+                self._queue.remove(head)
             if head.rng.random() >= head.fault.probability:
                 return None
             head.applied += 1

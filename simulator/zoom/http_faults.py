@@ -46,9 +46,12 @@ class _DroppedConnectionResponse(Response):
         raise ConnectionDropped("injected fault: drop_connection")
 
 
-def fault_response(fault: Fault) -> Response:
-    """The response for every fault kind but ``stall`` (which delays a normal answer)."""
+def fault_response(fault: Fault, *, api: bool = False) -> Response:
+    """The response for every fault kind but ``stall`` (which delays a normal answer);
+    ``api``: in the REST API's error shape rather than the OAuth endpoints'."""
     if fault.kind is FaultKind.SERVER_ERROR:
+        if api:
+            return JSONResponse({"code": 500, "message": "Internal Error"}, status_code=500)
         return JSONResponse({"reason": "Internal Error", "error": "server_error"}, status_code=500)
     if fault.kind is FaultKind.RATE_LIMITED:
         return JSONResponse(

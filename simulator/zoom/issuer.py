@@ -420,6 +420,7 @@ class TokenIssuer:
             account_id=grant.account_id,
             grant_id=grant.id,
             expires_at=record.expires_at,
+            scopes=tuple(grant.scope.split()),
         )
 
 

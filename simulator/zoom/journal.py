@@ -34,6 +34,7 @@ class EventKind(StrEnum):
     DEAUTHORIZE = "deauthorize"
     DIRECT_GRANT = "direct_grant"  # tokens issued through the Python API, not HTTP
     FAULT = "fault"
+    MINT = "mint"  # an OBF token, ZAK or join token asked of the REST API
 
 
 class Outcome(StrEnum):
@@ -66,6 +67,8 @@ class JournalEvent:
     issued_refresh_token: str | None = None
     fault: str | None = None
     detail: str | None = None
+    issued_token: str | None = None  # an OBF token, ZAK or join token
+    meeting_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -108,6 +111,8 @@ class Journal:
         issued_refresh_token: str | None = None,
         fault: str | None = None,
         detail: str | None = None,
+        issued_token: str | None = None,
+        meeting_id: str | None = None,
     ) -> JournalEvent:
         """Append an event; pass whole tokens, they are redacted here."""
         with self._lock:
@@ -128,6 +133,8 @@ class Journal:
                 issued_refresh_token=_redacted(issued_refresh_token),
                 fault=fault,
                 detail=_scrubbed(detail),
+                issued_token=_redacted(issued_token),
+                meeting_id=meeting_id,
             )
             self._events.append(event)
             return event

@@ -57,6 +57,7 @@ class _FaultIn(BaseModel):
     seed: int | None = None
     seconds: float = Field(default=1.0, allow_inf_nan=False)
     retry_after: int = 1
+    endpoint: str = "token"
 
 
 class _DeauthorizeIn(BaseModel):
@@ -247,6 +248,7 @@ def build_admin_router(zoom: FakeZoom) -> APIRouter:
                 seed=body.seed,
                 seconds=body.seconds,
                 retry_after=body.retry_after,
+                endpoint=body.endpoint,
             )
         except ValueError as exc:
             return _bad(str(exc))

@@ -1,17 +1,28 @@
-"""HTTP adapter for the REST API (``/v2/...``): Bearer token in, Zoom-shaped JSON out."""
+"""HTTP adapter for the REST API (``/v2/...``): Bearer token in, Zoom-shaped JSON out.
+
+The endpoints that mint OBF tokens, ZAKs and join tokens take injected faults
+(`FaultEndpoint`), as the token endpoint does, so a callback's handling of a failing
+or stalling Zoom can be tested.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from recall_sim.simulator.zoom.errors import ApiError
 from recall_sim.simulator.zoom.fake import FakeZoom
+from recall_sim.simulator.zoom.faults import FaultEndpoint, FaultKind
+from recall_sim.simulator.zoom.http_faults import fault_response
 
 __all__ = ["build_api_router"]
+
+_FAULT_ENDPOINTS = {"onbehalf": FaultEndpoint.OBF, "zak": FaultEndpoint.ZAK}
 
 
 def _bearer(request: Request) -> str:
@@ -33,6 +44,19 @@ def build_api_router(zoom: FakeZoom) -> APIRouter:
     router = APIRouter(prefix="/v2", tags=["zoom api"])
     api = zoom.api
 
+    async def minting(
+        request: Request, endpoint: FaultEndpoint | None, call: Callable[[str], dict[str, Any]]
+    ) -> Response:
+        applied = None if endpoint is None else zoom.take_fault(endpoint)
+        if applied is not None and applied.fault.kind is not FaultKind.STALL:
+            return fault_response(applied.fault, api=True)
+        if applied is not None:
+            await asyncio.sleep(applied.fault.seconds)
+            if await request.is_disconnected():
+                zoom.record_abandoned(applied)
+                return Response(status_code=408)
+        return await run_in_threadpool(_answer, request, call)
+
     @router.get("/users/me")
     def me(request: Request) -> JSONResponse:
         return _answer(request, api.me)
@@ -42,16 +66,25 @@ def build_api_router(zoom: FakeZoom) -> APIRouter:
         return _answer(request, api.my_meetings)
 
     @router.get("/users/me/zak")
-    def my_zak(request: Request) -> JSONResponse:
-        return _answer(request, lambda token: api.my_token(token, "zak"))
+    async def my_zak(request: Request) -> Response:
+        return await minting(request, FaultEndpoint.ZAK, lambda token: api.my_token(token, "zak"))
 
-    @router.get("/users/me/token")
-    def my_token(request: Request) -> JSONResponse:
+    @router.get("/users/{user_id}/token")
+    async def user_token(request: Request, user_id: str) -> Response:
         token_type = request.query_params.get("type", "token")
-        return _answer(request, lambda token: api.my_token(token, token_type))
+        ttl = request.query_params.get("ttl")
+        return await minting(
+            request,
+            _FAULT_ENDPOINTS.get(token_type),
+            lambda token: api.user_token(token, user_id, token_type, ttl),
+        )
 
     @router.get("/meetings/{meeting_id}/jointoken/local_recording")
-    def local_recording_token(request: Request, meeting_id: str) -> JSONResponse:
-        return _answer(request, lambda token: api.local_recording_token(token, meeting_id))
+    async def local_recording_token(request: Request, meeting_id: str) -> Response:
+        return await minting(
+            request,
+            FaultEndpoint.JOIN_TOKEN,
+            lambda token: api.local_recording_token(token, meeting_id),
+        )
 
     return router

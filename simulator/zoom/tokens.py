@@ -67,6 +67,7 @@ class AccessContext:
     account_id: str
     grant_id: str
     expires_at: int
+    scopes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

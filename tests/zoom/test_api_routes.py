@@ -67,14 +67,15 @@ def test_an_unknown_user_token_type_is_a_400(client: TestClient) -> None:
     assert set(response.json()) == {"code", "message"}
 
 
-def test_local_recording_join_token(client: TestClient) -> None:
+def test_local_recording_join_token(client: TestClient, zoom: FakeZoom) -> None:
+    meeting = zoom.add_meeting(DEFAULT_USER_ID)
     token = onboard(client)["access_token"]
 
     ok = client.get(
-        "/zoom/v2/meetings/81234567890/jointoken/local_recording", headers=bearer(token)
+        f"/zoom/v2/meetings/{meeting.id}/jointoken/local_recording", headers=bearer(token)
     )
     missing = client.get(
-        "/zoom/v2/meetings/not-a-meeting/jointoken/local_recording", headers=bearer(token)
+        "/zoom/v2/meetings/81234567890/jointoken/local_recording", headers=bearer(token)
     )
 
     assert ok.status_code == 200
