@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["CheckSettings", "add_arguments", "run", "run_check"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+OUTPUT_FORMATS = ("text", "github")
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as `recall-sim` answers Ctrl-C everywhere
 # Errors that mean "nothing is listening there", as opposed to a callback that misbehaves.
 _UNREACHABLE = {"dns-failure", "connection-refused", "invalid-url", "connect-error"}
@@ -46,6 +47,8 @@ class CheckSettings:
     junitxml: Path | None = None
     report_html: Path | None = None
     color: str = "auto"  # the verdict table's colour: auto, always or never
+    # "github": also print one workflow annotation per failed or warned rule.
+    output_format: str = "text"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -115,6 +118,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="colour the verdict table: auto (a terminal, unless NO_COLOR is set), always, never",
     )
+    add(
+        "--format",
+        choices=OUTPUT_FORMATS,
+        default="text",
+        dest="output_format",
+        help="text: the table and explanations; github: those, then a GitHub Actions "
+        "::error/::warning annotation per failed or warned rule (default: %(default)s)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -136,7 +147,14 @@ def run(args: argparse.Namespace) -> int:
         rules=tuple(args.rule),
     )
     return run_check(
-        CheckSettings(config, args.report_json, args.junitxml, args.report_html, color=args.color)
+        CheckSettings(
+            config,
+            args.report_json,
+            args.junitxml,
+            args.report_html,
+            color=args.color,
+            output_format=args.output_format,
+        )
     )
 
 
@@ -163,6 +181,12 @@ def run_check(settings: CheckSettings) -> int:
         return _interrupted(run.interruption())
     if code == pytest.ExitCode.INTERRUPTED:
         return _interrupted("interrupted before any rule ran")
+    if run is not None and settings.output_format == "github":
+        from recall_sim.conformance.renderers.github import render_annotations
+
+        annotations = render_annotations(run.finish().to_json(), strict=config.strict)
+        if annotations:
+            print(annotations, flush=True)
     if code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         return int(code)
     return EXIT_USAGE
@@ -235,13 +259,14 @@ def _baseline_handoff(observation: Observation) -> object:
     target is called once for both (a hanging one costs the 5 s deadline once)."""
     import pytest
 
-    from recall_sim.conformance.pytest_options import PREFLIGHT_KEY
+    from recall_sim.conformance.pytest_options import CLI_ROUTE_KEY, PREFLIGHT_KEY
 
     class Handoff:
         # tryfirst: the suite's own pytest_configure builds the run from the stash.
         @pytest.hookimpl(tryfirst=True)
         def pytest_configure(self, config: pytest.Config) -> None:
             config.stash[PREFLIGHT_KEY] = observation
+            config.stash[CLI_ROUTE_KEY] = True  # reasons name check's own options
 
     return Handoff()
 
@@ -283,7 +308,7 @@ def _pytest_args(settings: CheckSettings, suite: str) -> list[str]:
         "-rN",
         "--no-header",
         "-o",
-        "junit_family=xunit1",
+        "junit_family=xunit2",
         "-o",
         "junit_suite_name=recall-sim",
         "-o",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,9 @@ if TYPE_CHECKING:
     from recall_sim.simulator.observation import Observation
 
 __all__ = [
+    "CLI_ROUTE_KEY",
     "RUN_KEY",
+    "in_own_options",
     "pytest_addoption",
     "pytest_configure",
     "pytest_sessionfinish",
@@ -32,6 +35,15 @@ JUNIT_KEY: pytest.StashKey[Path | None] = pytest.StashKey()
 SUITE = Path(__file__).with_name("suite.py")
 # `recall-sim check`'s preflight call, handed to the run as its baseline (one call, not two).
 PREFLIGHT_KEY: pytest.StashKey[Observation] = pytest.StashKey()
+# Set by `recall-sim check` for its own pytest run: reasons name check's options there.
+CLI_ROUTE_KEY: pytest.StashKey[bool] = pytest.StashKey()
+# check's options that the plugin spells --callback-NAME: reasons and fixes name them, and
+# a plugin user must read the plugin's own names.
+_CHECK_OPTIONS = re.compile(
+    r"(?<![\w-])--(client-id|expect-user-id|other-user-url|secret-param|secret-path-segment|"
+    r"signing-secret|zoom-admin|burst|freshness-window|fuzz-examples|seed|strict|rule|"
+    r"report-json|report-html|show-secrets)(?![\w-])"
+)
 # Whether the verdict table is coloured: decided once, at configure, on the terminal's stream.
 MARKUP_KEY: pytest.StashKey[bool] = pytest.StashKey()
 
@@ -89,6 +101,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="print tokens and secrets whole (never in CI)",
     )
+
+
+def in_own_options(config: pytest.Config, text: str) -> str:
+    """``text`` with check's option names as this route spells them: unchanged under
+    ``recall-sim check``, ``--callback-...`` under ``pytest --callback-url``."""
+    if config.stash.get(CLI_ROUTE_KEY, False):
+        return text
+    return _CHECK_OPTIONS.sub(r"--callback-\1", text)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -197,21 +217,26 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if run is None or not run.report.results:
         return
     report = run.finish()
+    config = terminalreporter.config
+
+    def say(text: str) -> None:
+        terminalreporter.write_line(in_own_options(config, text))
+
     # Causes first, each once: one cause often explains several failed rules (SPEC §8).
     if report.causes:
         count = len(report.causes)
         terminalreporter.write_sep("=", f"recall-sim: {count} cause{'s' if count > 1 else ''}")
-        terminalreporter.write_line(report.causes_text())
+        say(report.causes_text())
         terminalreporter.write_line("")
     explained = [r for r in report.results if r.outcome.value in ("fail", "warn")]
     if explained:
         terminalreporter.write_sep("=", "recall-sim: failures and warnings")
         for result in explained:
-            terminalreporter.write_line(result.explain(cause=report.cause_of(result.rule)))
+            say(result.explain(cause=report.cause_of(result.rule)))
             terminalreporter.write_line("")
     terminalreporter.write_sep("=", f"recall-sim conformance: {report.target}")
     markup = terminalreporter.config.stash.get(MARKUP_KEY, False)
-    terminalreporter.write_line(report.table(terminalreporter._tw.fullwidth, markup=markup))
+    say(report.table(terminalreporter._tw.fullwidth, markup=markup))
 
 
 # trylast: after pytest's junitxml plugin has written its file, which this may amend.
@@ -235,6 +260,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             rule=run.interrupted_during,
             message=f"recall-sim: {run.interruption(name_rules=False)}",
         )
+    if junit is not None and junit.is_file():
+        from recall_sim.conformance.renderers.junit import polish_junit
+
+        config = session.config
+        polish_junit(junit, report.to_json(), reword=lambda text: in_own_options(config, text))
     html_path = session.config.getoption("--callback-report-html", default=None)
     if html_path:
         from recall_sim.conformance.renderers.html import write_html

@@ -25,6 +25,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "recall_sim.simulator.commands.serve",
         "run the fake Recall and fake Zoom on 127.0.0.1",
     ),
+    "wait": (
+        "recall_sim.simulator.commands.wait",
+        "wait until a URL answers (a service started in the background in CI)",
+    ),
+    "connect": (
+        "recall_sim.simulator.commands.connect",
+        "onboard a test user into your app through the fake Zoom, without a browser",
+    ),
     "check": ("recall_sim.conformance.cli", "run the conformance suite against a callback URL"),
     "report": (
         "recall_sim.conformance.journal_report",

@@ -13,6 +13,7 @@ import socket
 import sqlite3
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal, TextIO
 
 import uvicorn
@@ -27,6 +28,13 @@ from recall_sim.simulator.app import (
     build_zoom_paths_app,
 )
 from recall_sim.simulator.commands.arguments import add_secret_arguments, bounded, secret_policy
+from recall_sim.simulator.commands.ready_file import (
+    ReadyFileError,
+    ServeAddresses,
+    check_ready_file,
+    ready_document,
+    write_atomic,
+)
 from recall_sim.simulator.control_guard import (
     CONTROL_TOKEN_ENV,
     CONTROL_TOKEN_HEADER,
@@ -70,6 +78,8 @@ class ServeSettings:
     state_path: str | None = None
     journal_path: str | None = None
     url_secrets: SecretPolicy = NO_NAMED_SECRETS  # --secret-param / --secret-path-segment
+    # JSON with the base URLs, written once listening and removed at shutdown (CI services).
+    ready_file: Path | None = None
 
     def zoom_settings(self) -> ZoomSettings:
         return ZoomSettings(access_token_lifetime=self.zoom_token_lifetime)
@@ -237,6 +247,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=ServeSettings.log_level,
         help="uvicorn's log level (default: %(default)s)",
     )
+    parser.add_argument(
+        "--ready-file",
+        type=Path,
+        metavar="PATH",
+        help="once listening, write JSON here (base URLs, the API key's fingerprint, where the "
+        "control token is; never a secret), atomically; removed at shutdown. For CI jobs that "
+        "start serve in the background",
+    )
     _add_recall_arguments(parser)
 
 
@@ -259,6 +277,7 @@ def settings_from_args(args: argparse.Namespace) -> ServeSettings:
         state_path=args.state,
         journal_path=args.journal_file,
         url_secrets=secret_policy(args),
+        ready_file=args.ready_file,
     )
 
 
@@ -386,6 +405,12 @@ def _uvicorn_config(
 def serve(settings: ServeSettings, *, out: TextIO | None = None) -> int:
     """Serve until interrupted; 2 if the address cannot be bound."""
     out = out if out is not None else sys.stdout
+    if settings.ready_file is not None:
+        try:
+            check_ready_file(settings.ready_file)
+        except ReadyFileError as exc:
+            print(f"recall-sim serve: {exc}", file=sys.stderr)
+            return 2
     try:
         sim = Simulator.create(
             zoom_settings=settings.zoom_settings(),
@@ -434,9 +459,28 @@ def serve(settings: ServeSettings, *, out: TextIO | None = None) -> int:
         zoom_app = build_zoom_paths_app(sim)
         listeners.append((_uvicorn_config(zoom_app, settings, lifespan="off"), sockets[1]))
     try:
+        if settings.ready_file is not None:
+            document = ready_document(
+                ServeAddresses(url, zoom_url),
+                api_key=sim.recall.settings.api_key,
+                control_token_required=control.token is not None,
+                control_token_source=_control_token_source(control),
+                control_header=CONTROL_TOKEN_HEADER,
+                pid=os.getpid(),
+            )
+            write_atomic(settings.ready_file, document)
         serve_together(listeners)
     finally:
+        if settings.ready_file is not None:
+            settings.ready_file.unlink(missing_ok=True)
         for sock in sockets:
             sock.close()
         sim.recall.close()
     return 0
+
+
+def _control_token_source(control: ControlAccess) -> str | None:
+    """Where a control client finds the token: its variable's name, or the banner."""
+    if control.token is None:
+        return None
+    return CONTROL_TOKEN_ENV if control.token_from_env else "printed in banner"
