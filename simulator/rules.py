@@ -139,6 +139,13 @@ _CATALOG = (
         "value; never by prefix, case-insensitively or after normalising.",
     ),
     Rule(
+        "auth.credential-strength",
+        "The URL's secret is not a published default and carries 128 bits or more",
+        "Give every user a random secret of 256 bits (secrets.token_urlsafe(32) in Python, "
+        "crypto.randomBytes(32).toString('base64url') in Node), never a value from docs or "
+        "sample apps, and compare it in constant time.",
+    ),
+    Rule(
         "auth.no-token-in-rejection",
         "Rejections leak no token",
         "Answer rejections with a fixed short message; never include tokens or debug state.",

@@ -13,6 +13,7 @@ from recall_sim.conformance.rules import (
     liveness,
     load,
     signature,
+    strength,
 )
 from recall_sim.conformance.rules.answer import answer_rule
 from recall_sim.simulator.judge import ANSWER_RULES
@@ -26,6 +27,7 @@ _OTHERS: dict[str, Check] = {
     "auth.rejects-missing-credential": auth.check_rejects_missing_credential,
     "auth.rejects-wrong-credential": auth.check_rejects_wrong_credential,
     "auth.no-token-in-rejection": auth.check_no_token_in_rejection,
+    "auth.credential-strength": strength.check_credential_strength,
     "auth.signature-required": signature.check_signature_required,
     "auth.signature-freshness": signature.check_signature_freshness,
     "isolation.distinct-users": isolation.check_distinct_users,
