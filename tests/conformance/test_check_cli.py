@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from recall_sim.simulator.rules import RULES
 from tests.support.flawed_callback import SECRETS, callback_url
 from tests.support.tokens import CLIENT_ID, OTHER_USER_ID, USER_ID
 
@@ -63,7 +64,7 @@ def test_good_callback_exits_0_with_table_json_and_junit(
     assert set(report) >= {"target", "started_at", "duration_s", "seed", "summary", "results"}
     assert report["seed"] == 99
     assert report["summary"]["fail"] == 0
-    assert len(report["results"]) == 25
+    assert len(report["results"]) == len(RULES)
     assert all(
         set(r) >= {"rule", "verdict", "title", "detail", "evidence", "reproduce"}
         for r in report["results"]
@@ -71,7 +72,7 @@ def test_good_callback_exits_0_with_table_json_and_junit(
     assert SECRETS[USER_ID] not in report_path.read_text()
 
     cases = ET.parse(junit_path).getroot().iter("testcase")
-    assert len(list(cases)) == 25
+    assert len(list(cases)) == len(RULES)
 
 
 def test_broken_callback_exits_1_and_names_the_rule(
