@@ -15,6 +15,7 @@ __all__ = [
     "Credential",
     "CredentialLog",
     "CredentialStatus",
+    "MeetingMapping",
     "MeetingSyncStatus",
     "OAuthApp",
     "iso_timestamp",
@@ -102,3 +103,14 @@ class AppLog:
     oauth_app: uuid.UUID
     message: str
     created_at: float
+
+
+@dataclass(frozen=True)
+class MeetingMapping:
+    """A Zoom meeting a credential can fetch join tokens for (``zoom-meetings-to-credentials/``):
+    one of the user's scheduled meetings, or their personal meeting id, as the last
+    successful meeting sync found it."""
+
+    meeting_id: int
+    credential: uuid.UUID
+    synced_at: float
