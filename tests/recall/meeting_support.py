@@ -19,6 +19,20 @@ from tests.support.refreshing_callback import RefreshingCallback, Tokens
 KEY = "meeting-sync-key-0123456789"
 
 
+def sync_settled(api: httpx.Client, credential_id: str, *, timeout: float = 10.0) -> dict[str, Any]:
+    """The credential (``api``: a client of ``/api/v2``) once the meeting sync a served
+    simulator started after its create is over: completed, or failed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = api.get(f"/zoom-oauth-credentials/{credential_id}/")
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        if body["meeting_sync_status"] in ("completed", "failed"):
+            return body
+        assert time.monotonic() < deadline, f"the meeting sync never ended: {body}"
+        time.sleep(0.02)
+
+
 @dataclass
 class SyncWorld:
     sim: Simulator
@@ -56,15 +70,9 @@ class SyncWorld:
         body: dict[str, Any] = answer.json()
         return body
 
-    def settled(self, credential_id: str, *, timeout: float = 10.0) -> dict[str, Any]:
+    def settled(self, credential_id: str) -> dict[str, Any]:
         """The credential once its background sync is over (as a client would poll)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            body = self.credential(credential_id)
-            if body["meeting_sync_status"] in ("completed", "failed"):
-                return body
-            assert time.monotonic() < deadline, f"sync never ended: {body}"
-            time.sleep(0.02)
+        return sync_settled(self.api, credential_id)
 
     def mappings(self, **params: str) -> dict[str, Any]:
         answer = self.api.get("/zoom-meetings-to-credentials/", params=params)
