@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from recall_sim.simulator.clock import SYSTEM_CLOCK
 from recall_sim.simulator.recall import FakeRecall, RecallSettings
 from recall_sim.simulator.recall.errors import CredentialUnhealthy, NotFound
 from recall_sim.simulator.recall.meeting_sync import MeetingSyncUnavailable
-from recall_sim.simulator.recall.models import MeetingSyncStatus
+from recall_sim.simulator.recall.models import Credential, MeetingSyncStatus
 from recall_sim.simulator.recall.queries import MeetingMappingQuery
 from recall_sim.simulator.recall.zoom_client import ZoomClient
 from recall_sim.simulator.serving import ThreadedServer
@@ -277,3 +280,68 @@ def test_a_create_outside_a_running_fake_does_not_start_a_sync(world: SyncWorld)
         assert [m.meeting_id for m in page.items] == [_pmi(world, alice)]
     finally:
         fake.close()
+
+
+class _StalledZoom(ZoomClient):
+    """A Zoom that never answers (a fault the fake Zoom's own stall would need 10 s for)."""
+
+    def __init__(self) -> None:
+        super().__init__(base_url="http://zoom.invalid", clock=SYSTEM_CLOCK)
+        self.asked = asyncio.Event()
+
+    async def get_json(self, path, *, access_token, params=None):  # type: ignore[no-untyped-def]
+        self.asked.set()
+        await asyncio.Event().wait()
+
+
+def test_stopping_the_fake_fails_a_sync_in_flight_saying_so(standalone: FakeRecall) -> None:
+    app = standalone.create_app(client_id=CLIENT_ID)
+    zoom = _StalledZoom()
+    standalone.attach_zoom(zoom)
+
+    async def interrupted() -> uuid.UUID:
+        async with standalone.running():
+            created = await standalone.acreate_credential(
+                oauth_app=app.id, access_token_callback_url="http://callback.invalid/cb"
+            )
+            assert created.credential.meeting_sync_status is MeetingSyncStatus.IN_PROGRESS
+            await asyncio.wait_for(zoom.asked.wait(), 5)
+        return created.credential.id
+
+    credential_id = asyncio.run(interrupted())
+    assert standalone.get_credential(credential_id).meeting_sync_status.value == "failed"
+    [log] = standalone.credential_logs().items
+    assert log.message == "Meeting sync failed: the fake Recall stopped while it ran"
+
+
+def test_mappings_survive_a_restart_and_an_older_state_file_opens(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    first = FakeRecall(state_path=path)
+    app = first.create_app(client_id=CLIENT_ID)
+    credential = first.store.add_credential(
+        Credential(
+            id=uuid.uuid4(),
+            oauth_app=app.id,
+            access_token_callback_url="http://callback.invalid/cb",
+            user_id="u1",
+            account_id=None,
+            created_at=1.0,
+        )
+    )
+    assert credential
+    [stored] = first.list_credentials().items
+    assert first.store.replace_meeting_mappings(stored.id, [123, 456, 123], 1_700_000_000.5)
+    first.close()
+    again = FakeRecall(state_path=path)
+    assert sorted(m.meeting_id for m in again.meeting_mappings().items) == [123, 456]
+    again.close()
+    # A state file written before meeting sync existed has no such table: it opens, and
+    # gains it.
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE meeting_mappings")
+    older = FakeRecall(state_path=path)
+    assert older.meeting_mappings().items == ()
+    assert older.store.replace_meeting_mappings(stored.id, [7], 2.0)
+    assert not older.store.replace_meeting_mappings(uuid.uuid4(), [8], 2.0)
+    assert [m.meeting_id for m in older.meeting_mappings().items] == [7]
+    older.close()
