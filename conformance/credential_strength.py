@@ -6,7 +6,8 @@ sequences in the secret and counts the guesses each needs. zxcvbn prices the res
 passwords people choose but far too low for the random tokens a callback should use,
 so those stretches are priced by the alphabet the secret draws from instead (16 for
 hex, 62 for letters and digits, 64 for base64url...), and so are the short patterns
-any random string holds by chance. A UUID carries its 122 random bits. Values are never returned or shown: only their length, alphabet and estimate.
+any random string holds by chance. A UUID carries its 122 random bits. Values are
+never returned or shown: only their length, alphabet and estimate.
 """
 
 from __future__ import annotations

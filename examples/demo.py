@@ -3,8 +3,10 @@
 1. ``recall-sim serve`` (fake Recall + fake Zoom) with 130 s Zoom tokens, so refreshes
    happen within seconds, and a Recall verification secret, so Recall signs its calls;
 2. the reference callback (``python -m examples.reference_callback``) pointed at them;
-3. two users onboarded through the real authorize -> code -> token flow;
-4. both callbacks registered with the fake Recall, which calls and validates them;
+3. two users, each with meetings scheduled in the fake Zoom, onboarded through the real
+   authorize -> code -> token flow;
+4. both callbacks registered with the fake Recall, which calls and validates them, then
+   syncs each user's meetings with the token it got (GET /v2/users/me and .../meetings);
 5. ``recall-sim check`` on user A's callback with every option that exercises a rule.
 
 Everything it starts is stopped on the way out, also on failure or Ctrl-C. The exit
@@ -42,6 +44,8 @@ ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 ZOOM_TOKEN_LIFETIME = 130  # under 120 + window + 5 s, so tokens cross Recall's floor
 USERS = ("alice@example.com", "bob@example.com")
+MEETINGS_PER_USER = 2
+SYNC_TIMEOUT = 15.0
 STARTUP_TIMEOUT = 30.0
 CHECK_TIMEOUT = 300.0  # a bound for a hung run, not a target: a run takes about a minute
 # Rules expected to warn in this setup, and why (everything else should pass).
@@ -231,6 +235,37 @@ class Demo:
             f"tokens in {database}"
         )
 
+    def schedule_meetings(self, email: str) -> None:
+        """Create the Zoom user and schedule meetings for them, before they connect, so the
+        fake Recall's meeting sync finds them."""
+        with httpx.Client(base_url=f"{self.sim_url}/_sim/zoom", trust_env=False) as zoom:
+            created = zoom.post("/users", json={"email": email})
+            if created.status_code != 201:
+                raise DemoError(f"creating Zoom user {email} failed: {created.text[:200]}")
+            for n in range(1, MEETINGS_PER_USER + 1):
+                meeting = zoom.post(f"/users/{email}/meetings", json={"topic": f"Demo {n}"})
+                if meeting.status_code != 201:
+                    raise DemoError(f"scheduling a meeting failed: {meeting.text[:200]}")
+
+    def meeting_sync(self, credential_id: str) -> tuple[str, int]:
+        """The credential's meeting sync status once over (or after SYNC_TIMEOUT), and how
+        many meetings the fake Recall mapped to it."""
+        headers = {"Authorization": f"Token {self.api_key}"}
+        api = f"{self.sim_url}/api/v2"
+        deadline = time.monotonic() + SYNC_TIMEOUT
+        with httpx.Client(headers=headers, trust_env=False, timeout=10) as http:
+            while True:
+                answer = http.get(f"{api}/zoom-oauth-credentials/{credential_id}/")
+                status = str(answer.json().get("meeting_sync_status", "unknown"))
+                if status in ("completed", "failed") or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
+            mapped = http.get(
+                f"{api}/zoom-meetings-to-credentials/", params={"credential": credential_id}
+            )
+            results = mapped.json().get("results", []) if mapped.status_code == 200 else []
+        return status, len(results)
+
     def onboard(self, email: str) -> str:
         """The browser's part of the connect flow, driven with httpx; returns the Zoom user id."""
         with httpx.Client(timeout=30, trust_env=False) as browser:
@@ -361,11 +396,14 @@ def run(options: argparse.Namespace) -> int:
             demo.start_reference(client_id, client_secret)
             users = []
             for email in USERS:
+                demo.schedule_meetings(email)
                 user_id = demo.onboard(email)
                 users.append(user_id)
                 demo.say(
                     f"[3/5] onboarded {email:<18} Zoom user {user_id} "
-                    "(authorize -> code -> token, GET /v2/users/me)"
+                    "(authorize -> code -> token, GET /v2/users/me)\n"
+                    f"      {MEETINGS_PER_USER} meetings scheduled for them in the fake Zoom "
+                    f"beforehand (POST /_sim/zoom/users/{email}/meetings)"
                 )
             registered = []
             for user_id in users:
@@ -376,6 +414,11 @@ def run(options: argparse.Namespace) -> int:
                     f"[4/5] Recall validated the callback of {user_id}: credential "
                     f"{credential['id']} is {credential['status']}\n"
                     f"      {masked(url)}"
+                )
+                status, mapped = demo.meeting_sync(str(credential["id"]))
+                demo.say(
+                    f"      meeting sync {status}: {mapped} meetings mapped to the credential "
+                    f"({MEETINGS_PER_USER} scheduled + the personal meeting id)"
                 )
             demo.say("")
             code = demo.check(registered[0], registered[1], options)

@@ -33,12 +33,14 @@ from recall_sim.simulator.recall.journal import (
     JournalFile,
 )
 from recall_sim.simulator.recall.log_causes import ZoomEvents
+from recall_sim.simulator.recall.meeting_sync import MeetingSync
 from recall_sim.simulator.recall.models import (
     AppKind,
     AppLog,
     Credential,
     CredentialLog,
     CredentialStatus,
+    MeetingMapping,
     OAuthApp,
     parse_uuid,
     to_microseconds,
@@ -50,6 +52,7 @@ from recall_sim.simulator.recall.queries import (
     AppQuery,
     CredentialLogQuery,
     CredentialQuery,
+    MeetingMappingQuery,
 )
 from recall_sim.simulator.recall.ratelimit import RateLimiter
 from recall_sim.simulator.recall.recall_managed import AuthorizationCode
@@ -122,6 +125,9 @@ class FakeRecall:
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self.zoom: ZoomClient | None = None
+        self._meeting_sync = MeetingSync(
+            store=self.store, clock=clock, token=self._credentials.access_token, zoom=self._zoom
+        )
 
     # settings
 
@@ -235,7 +241,8 @@ class FakeRecall:
     ) -> CredentialCreated:
         """Call the callback, judge it and store the credential (see `CredentialLifecycle`)."""
         app_id = _id(oauth_app, "zoom oauth app")
-        return await self._credentials.create(app_id, access_token_callback_url)
+        outcome = await self._credentials.create(app_id, access_token_callback_url)
+        return self._syncing_meetings(outcome)
 
     def create_credential(
         self, *, oauth_app: IdLike, access_token_callback_url: str
@@ -259,7 +266,8 @@ class FakeRecall:
         (ZoomRejected names Zoom's error; see `CredentialLifecycle.create_managed`)."""
         app_id = _id(oauth_app, "zoom oauth app")
         authorization = AuthorizationCode(code, redirect_uri, code_verifier)
-        return await self._credentials.create_managed(app_id, authorization)
+        outcome = await self._credentials.create_managed(app_id, authorization)
+        return self._syncing_meetings(outcome)
 
     def create_managed_credential(
         self,
@@ -383,6 +391,38 @@ class FakeRecall:
             limit=limit,
         )
 
+    # meeting sync (see `meeting_sync`)
+
+    def _zoom(self) -> ZoomClient | None:
+        return self.zoom
+
+    def _syncing_meetings(self, outcome: CredentialCreated) -> CredentialCreated:
+        """After a create: the meeting sync starts in the background while the fake runs
+        (the answer then says ``in_progress``); otherwise the status stays as it was."""
+        credential = self._meeting_sync.start(outcome.credential, loop=self._loop)
+        return CredentialCreated(credential, created=outcome.created)
+
+    async def async_meetings(self, credential_id: IdLike) -> Credential:
+        """Sync the credential's meetings now (after any background sync of it) and return
+        it ``completed`` or ``failed``; NotFound, CredentialUnhealthy (nothing changes) and
+        MeetingSyncUnavailable (no Zoom attached) refuse."""
+        return await self._meeting_sync.run(_id(credential_id, "zoom oauth credential"))
+
+    def sync_meetings(self, credential_id: IdLike) -> Credential:
+        return self._blocking(self.async_meetings(credential_id), "sync_meetings")
+
+    def meeting_mappings(
+        self,
+        query: MeetingMappingQuery | None = None,
+        *,
+        cursor: Cursor | None = None,
+        page_size: int | None = None,
+    ) -> Page[MeetingMapping]:
+        """``zoom-meetings-to-credentials/``: the meetings each credential's last sync found."""
+        size = page_size or self._settings.page_size
+        query = query or MeetingMappingQuery()
+        return self.store.meeting_mappings(query, cursor=cursor, size=size)
+
     # lifecycle
 
     def reset(self) -> None:
@@ -397,8 +437,10 @@ class FakeRecall:
         self._poller.start()
 
     async def aclose(self) -> None:
-        """Stop polling (the journal file needs nothing: every call's line is already in it)."""
+        """Stop polling and background meeting syncs (the journal file needs nothing: every
+        call's line is already in it)."""
         await self._poller.stop()
+        await self._meeting_sync.aclose()
         self._loop = None
 
     @asynccontextmanager

@@ -15,6 +15,7 @@ __all__ = [
     "Credential",
     "CredentialLog",
     "CredentialStatus",
+    "MeetingMapping",
     "MeetingSyncStatus",
     "OAuthApp",
     "ZoomTokens",
@@ -122,3 +123,14 @@ class ZoomTokens:
 
     def __repr__(self) -> str:
         return f"ZoomTokens(expires_at={self.expires_at!r}, scope={self.scope!r})"
+
+
+@dataclass(frozen=True)
+class MeetingMapping:
+    """A Zoom meeting a credential can fetch join tokens for (``zoom-meetings-to-credentials/``):
+    one of the user's scheduled meetings, or their personal meeting id, as the last
+    successful meeting sync found it."""
+
+    meeting_id: int
+    credential: uuid.UUID
+    synced_at: float

@@ -8,7 +8,14 @@ from enum import Enum
 
 from recall_sim.simulator.recall.models import AppKind, CredentialStatus, MeetingSyncStatus
 
-__all__ = ["AppLogQuery", "AppQuery", "CredentialLogQuery", "CredentialQuery", "Ordering"]
+__all__ = [
+    "AppLogQuery",
+    "AppQuery",
+    "CredentialLogQuery",
+    "CredentialQuery",
+    "MeetingMappingQuery",
+    "Ordering",
+]
 
 
 class Ordering(Enum):
@@ -58,4 +65,18 @@ class AppLogQuery:
     oauth_app: uuid.UUID | None = None
     created_after: float | None = None
     created_before: float | None = None
+    ordering: Ordering = Ordering.NEWEST_FIRST
+
+
+@dataclass(frozen=True)
+class MeetingMappingQuery:
+    """``meeting_id``: the number as text (django-filter compares it numerically, so
+    ``1e3`` names meeting 1000); ``synced_after``/``synced_before``: inclusive Unix times.
+    ``ordering`` here means by ``synced_at`` (a sync rewrites its credential's mappings, so
+    insertion order is sync order)."""
+
+    credential: uuid.UUID | None = None
+    meeting_id: str | None = None
+    synced_after: float | None = None
+    synced_before: float | None = None
     ordering: Ordering = Ordering.NEWEST_FIRST

@@ -22,6 +22,7 @@ from recall_sim.simulator.recall.models import (
     Credential,
     CredentialLog,
     CredentialStatus,
+    MeetingMapping,
     MeetingSyncStatus,
     OAuthApp,
     ZoomTokens,
@@ -32,6 +33,7 @@ from recall_sim.simulator.recall.queries import (
     AppQuery,
     CredentialLogQuery,
     CredentialQuery,
+    MeetingMappingQuery,
     Ordering,
 )
 
@@ -85,8 +87,22 @@ CREATE TABLE IF NOT EXISTS managed_tokens (
     scope TEXT NOT NULL,
     expires_at_us INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS meeting_mappings (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    credential TEXT NOT NULL REFERENCES credentials(id) ON DELETE CASCADE,
+    meeting_id INTEGER NOT NULL,
+    synced_at_us INTEGER NOT NULL,
+    UNIQUE (credential, meeting_id)
+);
 """
-_TABLES = ("managed_tokens", "app_logs", "credential_logs", "credentials", "apps")
+_TABLES = (
+    "meeting_mappings",
+    "managed_tokens",
+    "app_logs",
+    "credential_logs",
+    "credentials",
+    "apps",
+)
 # A Recall-managed credential has no callback URL; the column predates it and stays
 # NOT NULL so that earlier state files remain valid, so "" stands for none.
 _NO_CALLBACK = ""
@@ -168,6 +184,14 @@ def _credential_log(row: sqlite3.Row) -> CredentialLog:
     )
 
 
+def _meeting_mapping(row: sqlite3.Row) -> MeetingMapping:
+    return MeetingMapping(
+        meeting_id=row["meeting_id"],
+        credential=uuid.UUID(row["credential"]),
+        synced_at=row["synced_at_us"] / 1_000_000,
+    )
+
+
 def _app_log(row: sqlite3.Row) -> AppLog:
     return AppLog(
         oauth_app=uuid.UUID(row["oauth_app"]),
@@ -195,6 +219,15 @@ class _Where:
             self.params.append(_us(after))
         if before is not None:
             self.clauses.append("created_at_us <= ?")
+            self.params.append(_us(before))
+        return self
+
+    def synced(self, after: float | None, before: float | None) -> _Where:
+        if after is not None:
+            self.clauses.append("synced_at_us >= ?")
+            self.params.append(_us(after))
+        if before is not None:
+            self.clauses.append("synced_at_us <= ?")
             self.params.append(_us(before))
         return self
 
@@ -539,4 +572,59 @@ class RecallStore:
         )
         return self._page(
             "app_logs", where, _app_log, cursor=cursor, size=size, ordering=query.ordering
+        )
+
+    # meeting sync
+
+    def set_meeting_sync_status(self, credential_id: uuid.UUID, status: MeetingSyncStatus) -> bool:
+        """Only the sync status, so a sync never overwrites what a callback call counted;
+        False when the credential is gone."""
+        sql = "UPDATE credentials SET meeting_sync_status = ? WHERE id = ?"
+        return self._write(sql, (status.value, str(credential_id))) == 1
+
+    def replace_meeting_mappings(
+        self, credential_id: uuid.UUID, meeting_ids: Sequence[int], synced_at: float
+    ) -> bool:
+        """The credential's mappings become exactly ``meeting_ids``, all synced at
+        ``synced_at``, in one transaction (rewritten, so insertion order stays sync order);
+        False, with nothing changed, when the credential is gone."""
+        rows = [(str(credential_id), m, _us(synced_at)) for m in dict.fromkeys(meeting_ids)]
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(
+                    "DELETE FROM meeting_mappings WHERE credential = ?", (str(credential_id),)
+                )
+                self._db.executemany(
+                    "INSERT INTO meeting_mappings (credential, meeting_id, synced_at_us) "
+                    "VALUES (?, ?, ?)",
+                    rows,
+                )
+                exists = self._db.execute(
+                    "SELECT 1 FROM credentials WHERE id = ?", (str(credential_id),)
+                ).fetchone()
+            except sqlite3.IntegrityError:
+                exists = None
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT" if exists else "ROLLBACK")
+        return exists is not None
+
+    def meeting_mappings(
+        self, query: MeetingMappingQuery, *, cursor: Cursor | None, size: int
+    ) -> Page[MeetingMapping]:
+        where = (
+            _Where()
+            .equals("credential", query.credential)
+            .equals("meeting_id", query.meeting_id)
+            .synced(query.synced_after, query.synced_before)
+        )
+        return self._page(
+            "meeting_mappings",
+            where,
+            _meeting_mapping,
+            cursor=cursor,
+            size=size,
+            ordering=query.ordering,
         )

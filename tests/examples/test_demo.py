@@ -57,6 +57,8 @@ def test_make_demo_passes_every_rule_with_no_skips(tmp_path: Path):
     warned = {rule for rule, verdict in verdicts.items() if verdict == "warn"}
     assert warned <= set(EXPECTED_WARNINGS), warned
     assert "refresh tokens used twice: 0" in output
+    # The fake Recall used each user's token on Zoom: 2 scheduled meetings + the PMI.
+    assert output.count("meeting sync completed: 3 meetings mapped") == 2, output[-4000:]
 
     # Generated secrets appear only as fingerprints, callback secrets only masked.
     assert not re.search(r"whsec_(?!\*\*\*)[A-Za-z0-9+/=]{8,}", output)

@@ -18,6 +18,7 @@ from recall_sim.simulator.recall import FakeRecall, RecallSettings
 from recall_sim.simulator.recall.api import build_recall_app
 from recall_sim.simulator.serving import ThreadedServer
 from tests.recall.conftest import API_KEY, FAST_DEADLINE
+from tests.recall.meeting_support import sync_settled
 from tests.recall.support import Callbacks
 from tests.support.serve_process import serve_process
 from tests.support.tokens import CLIENT_ID
@@ -193,6 +194,8 @@ def test_a_sigkilled_serve_leaves_a_line_for_every_answered_call(
             )
             assert created.status_code == 201, created.text
             credential = created.json()["id"]
+            # The meeting sync the create started calls the callback for a token too.
+            sync_settled(api, credential)
             answered = [
                 api.get(f"/zoom-oauth-credentials/{credential}/access-token/"),
                 api.post(f"/zoom-oauth-credentials/{credential}/validate/"),
@@ -204,7 +207,8 @@ def test_a_sigkilled_serve_leaves_a_line_for_every_answered_call(
     assert earlier == {"from": "an earlier run"}
     assert [(c["seq"], c["purpose"], c["outcome"]) for c in calls] == [
         (1, "create", "accepted"),
-        (2, "access_token", "accepted"),
-        (3, "validate", "accepted"),
+        (2, "access_token", "accepted"),  # the meeting sync's
+        (3, "access_token", "accepted"),
+        (4, "validate", "accepted"),
     ]
     assert {c["credential"] for c in calls[1:]} == {credential}

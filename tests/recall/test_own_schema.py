@@ -5,7 +5,8 @@ it has, through its examples, coverage and fuzzing phases (one test per operatio
 and its stateful phase (the schema's links: create an app, then its credentials,
 and use them), and must find no mismatch at all. Every callback URL answers a good
 token for the tests' client id at once (no sockets), so a schema-valid credential
-body for an app of that client id is accepted.
+body for an app of that client id is accepted. The fake Recall runs inside a simulator
+whose fake Zoom issued those tokens and hosts a meeting, so a meeting sync completes.
 """
 
 from __future__ import annotations
@@ -15,16 +16,30 @@ from typing import Any
 import schemathesis
 from hypothesis import HealthCheck, settings
 
+from recall_sim.simulator.app import Simulator
+from recall_sim.simulator.clock import VirtualClock
 from recall_sim.simulator.recall import FakeRecall, RecallSettings
 from recall_sim.simulator.recall.api import build_recall_api
-from tests.support.mock_network import good_token_network
+from recall_sim.simulator.zoom import FakeZoom, ZoomApp
+from tests.support.mock_network import answering, http_answer
 from tests.support.tokens import CLIENT_ID
 
 KEY = "schema-key-0123456789"
+CLOCK = VirtualClock()
+ZOOM = FakeZoom(clock=CLOCK, default_app=ZoomApp(client_id=CLIENT_ID, client_secret="s" * 32))
+ZOOM.add_meeting(ZOOM.default_user.id)
 FAKE = FakeRecall(
     settings=RecallSettings(api_key=KEY, poll_interval=0, page_size=3),
-    network=good_token_network(),
+    clock=CLOCK,
+    network=answering(lambda: http_answer(ZOOM.issue_tokens().access_token)),
 )
+Simulator(clock=CLOCK, zoom=ZOOM, with_recall=FAKE)  # the fake Recall talks to ZOOM
+# One synced credential from the start, so every list answers records to validate.
+_SEEDED = FAKE.create_credential(
+    oauth_app=FAKE.create_app(client_id=CLIENT_ID).id,
+    access_token_callback_url="http://callback.invalid/token",
+).credential
+assert FAKE.sync_meetings(_SEEDED.id).meeting_sync_status.value == "completed"
 # Whether a filter or body naming another record is valid depends on what is stored,
 # which no schema can say: a well-formed id of nothing answers 400, as documented.
 NAMES_ANOTHER_RECORD = [
@@ -32,6 +47,7 @@ NAMES_ANOTHER_RECORD = [
     "zoom_oauth_credentials_list",
     "zoom_oauth_credential_logs_list",
     "zoom_oauth_app_logs_list",
+    "zoom_meetings_to_credentials_list",
 ]
 CONFIG: dict[str, Any] = {
     "seed": 20251130,
@@ -87,6 +103,7 @@ WORKFLOW_CONFIG: dict[str, Any] = {
                 "zoom_oauth_credentials_destroy",
                 "zoom_oauth_credentials_access_token",
                 "zoom_oauth_credentials_validate",
+                "zoom_oauth_credentials_sync_meetings",
             ],
             "checks": {"ensure_resource_availability": {"enabled": False}},
         },

@@ -15,6 +15,7 @@ from recall_sim.simulator.app import Simulator
 from recall_sim.simulator.cli import _parser_for, main
 from recall_sim.simulator.commands.serve import ServeSettings, banner, serve, settings_from_args
 from recall_sim.simulator.recall import DuplicatePolicy
+from tests.recall.meeting_support import sync_settled
 from tests.recall.support import Callbacks
 from tests.support.serve_process import serve_process
 from tests.support.tokens import CLIENT_ID
@@ -125,13 +126,19 @@ def test_serve_signs_calls_and_writes_the_journal_on_ctrl_c(
                 json={"oauth_app": app["id"], "access_token_callback_url": callback_url("lou")},
             )
             assert created.status_code == 201, created.text
+            # The meeting sync the create started calls the callback for a token too.
+            sync_settled(api, created.json()["id"])
         code = served.interrupt()
     stderr = served.stderr
     assert code == 130, stderr
-    [headers_seen] = callbacks.requests["lou"]
-    Webhook(SECRET).verify("", headers_seen, json_parse=False)
-    [record] = [json.loads(line) for line in journal.read_text().splitlines()]
-    assert (record["purpose"], record["outcome"], record["signed"]) == ("create", "accepted", True)
+    for headers_seen in callbacks.requests["lou"]:
+        Webhook(SECRET).verify("", headers_seen, json_parse=False)
+    records = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert [(r["purpose"], r["outcome"], r["signed"]) for r in records] == [
+        ("create", "accepted", True),
+        ("access_token", "accepted", True),
+    ]
+    assert len(callbacks.requests["lou"]) == 2
     everything = served.banner + stderr + journal.read_text()
     assert "s3cr3t-lou-value" not in everything
     assert SECRET not in everything

@@ -21,6 +21,7 @@ from recall_sim.simulator.recall.api.control import control_router
 from recall_sim.simulator.recall.api.credentials import credentials_router
 from recall_sim.simulator.recall.api.errors import install_error_handlers
 from recall_sim.simulator.recall.api.logs import logs_router
+from recall_sim.simulator.recall.api.meetings import meetings_router
 from recall_sim.simulator.recall.api.methods import install_method_handling
 from recall_sim.simulator.recall.fake import FakeRecall
 
@@ -51,6 +52,7 @@ def build_recall_api(fake: FakeRecall) -> FastAPI:
     api.include_router(apps_router(fake, guard))
     api.include_router(credentials_router(fake, guard))
     api.include_router(logs_router(fake, guard))
+    api.include_router(meetings_router(fake, guard))
     _without_422(api)
     return api
 

@@ -68,6 +68,14 @@ _CREATED_LINKS: dict[str, Any] = {
         "operationId": "zoom_oauth_credential_logs_list",
         "parameters": {"credential": "$response.body#/id"},
     },
+    "SyncMeetings": {
+        "operationId": "zoom_oauth_credentials_sync_meetings",
+        "parameters": _CREDENTIAL_ID,
+    },
+    "ListMeetingMappings": {
+        "operationId": "zoom_meetings_to_credentials_list",
+        "parameters": {"credential": "$response.body#/id"},
+    },
 }
 
 

@@ -23,6 +23,7 @@ from recall_sim.simulator.recall.models import (
     AppLog,
     Credential,
     CredentialLog,
+    MeetingMapping,
     OAuthApp,
     iso_timestamp,
 )
@@ -38,10 +39,12 @@ __all__ = [
     "FieldErrorsOut",
     "FieldInfoOut",
     "MetadataOut",
+    "PaginatedZoomMeetingToCredentialList",
     "PaginatedZoomOauthAppList",
     "PaginatedZoomOauthAppLogList",
     "PaginatedZoomOauthCredentialList",
     "PaginatedZoomOauthCredentialLogList",
+    "ZoomMeetingToCredential",
     "ZoomOauthApp",
     "ZoomOauthAppLog",
     "ZoomOauthCredential",
@@ -303,3 +306,24 @@ def request_body(schema: dict[str, Any], *, required: bool = True) -> dict[str, 
     return {
         "requestBody": {"required": required, "content": {m: {"schema": schema} for m in media}}
     }
+
+
+class ZoomMeetingToCredential(BaseModel):
+    """A Zoom meeting number and the credential whose token serves it (no ``id``, as in
+    Recall's answers)."""
+
+    meeting_id: int
+    credential: uuid.UUID
+    synced_at: Timestamp
+
+    @classmethod
+    def of(cls, mapping: MeetingMapping) -> ZoomMeetingToCredential:
+        return cls(
+            meeting_id=mapping.meeting_id,
+            credential=mapping.credential,
+            synced_at=iso_timestamp(mapping.synced_at),
+        )
+
+
+class PaginatedZoomMeetingToCredentialList(_Paginated):
+    results: list[ZoomMeetingToCredential]
