@@ -401,3 +401,22 @@ def test_the_tokens_never_show_in_a_repr() -> None:
     assert tokens is not None
     assert tokens.access_token not in repr(tokens)
     assert tokens.refresh_token not in repr(tokens)
+
+
+def test_a_recall_managed_credential_syncs_its_meetings_with_the_stored_token(
+    served: RunningSimulator, client: DocsClient
+) -> None:
+    app_id = client.register_app()
+    user_id = _new_user(served, "mei@example.com")
+    meeting = served.zoom.add_meeting(user_id, topic="Planning")
+    credential = _connect(client, app_id, user_id).json()
+
+    synced = client._recall("POST", f"zoom-oauth-credentials/{credential['id']}/sync-meetings/")
+    mapped = client._recall(
+        "GET", "zoom-meetings-to-credentials/", params={"credential": credential["id"]}
+    ).json()["results"]
+
+    assert synced.status_code == 200, synced.text
+    assert synced.json()["meeting_sync_status"] == "completed"
+    assert {m["meeting_id"] for m in mapped} == {meeting.id, served.zoom.user(user_id).pmi}
+    assert served.recall.calls(credential=credential["id"]) == []  # no callback to call
