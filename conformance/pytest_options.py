@@ -97,7 +97,13 @@ def _settings_from_options(config: pytest.Config) -> CheckSettings:
         if option.name != "junitxml"
     }
     try:
-        resolved = resolve("check", given, environ=os.environ, cwd=Path.cwd())
+        resolved = resolve(
+            "check",
+            given,
+            environ=os.environ,
+            cwd=Path.cwd(),
+            flag_name=lambda option: _flag(option.name),
+        )
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     for warning in resolved.warnings:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,9 +73,11 @@ def resolve(
     *,
     environ: Mapping[str, str],
     cwd: Path,
+    flag_name: Callable[[Option], str] = lambda option: option.flag,
 ) -> Resolved:
     """``cli`` maps settings fields to parsed flags (None: not given), plus the
-    ``config_file`` and ``no_config`` flags."""
+    ``config_file`` and ``no_config`` flags; ``flag_name``: how the sources name a flag
+    (the pytest plugin's are ``--callback-*``)."""
     options = options_for(command)
     warnings: list[str] = []
     config = _config_file(cli, environ, cwd)
@@ -83,7 +85,7 @@ def resolve(
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for option in options:
-        value, source = _cli_value(option, cli.get(option.field))
+        value, source = _cli_value(option, cli.get(option.field), flag_name(option))
         if value is None:
             value, source = _env_value(option, environ.get(option.env))
         if value is None and option.field in from_file:
@@ -101,7 +103,9 @@ def resolve(
 def _config_file(
     cli: Mapping[str, Any], environ: Mapping[str, str], cwd: Path
 ) -> ConfigFile | None:
-    no_config = cli.get("no_config") or _flag(NO_CONFIG_ENV, environ.get(NO_CONFIG_ENV) or "0")
+    no_config = cli.get("no_config") or _flag(
+        f"env {NO_CONFIG_ENV}", environ.get(NO_CONFIG_ENV) or "0"
+    )
     explicit = cli.get("config_file") or environ.get(CONFIG_FILE_ENV) or None
     if no_config:
         return None
@@ -113,8 +117,8 @@ def _config_file(
     return read_config_file(path, environ=environ, cwd=cwd)
 
 
-def _cli_value(option: Option, given: Any) -> tuple[Any, str | None]:
-    where = f"cli {option.flag}"
+def _cli_value(option: Option, given: Any, flag: str) -> tuple[Any, str | None]:
+    where = f"cli {flag}"
     if given is None:
         return None, None
     if option.kind == "flag" or option.command_checks_flag:
@@ -130,11 +134,11 @@ def _env_value(option: Option, text: str | None) -> tuple[Any, str | None]:
         return None, None
     where = f"env {option.env}"
     if option.kind == "flag":
-        return _flag(option.env, text), where
+        return _flag(where, text), where
     if option.kind == "list":
         items = [item.strip() for item in text.split(",") if item.strip()]
-        return tuple(_convert(option, item, option.env) for item in items), where
-    return _convert(option, text, option.env), where
+        return tuple(_convert(option, item, where) for item in items), where
+    return _convert(option, text, where), where
 
 
 def _flag(where: str, text: str) -> bool:

@@ -14,15 +14,11 @@ from recall_sim.simulator.diagnosis import diagnosis_json, diagnosis_text
 from recall_sim.simulator.judge import judge
 from recall_sim.simulator.prober import DEFAULT_DEADLINE, probe, url_problem
 from recall_sim.simulator.redaction import MASK, NO_NAMED_SECRETS, SecretPolicy
-from recall_sim.simulator.signing import signature_headers
+from recall_sim.simulator.signing import signature_headers, unsigned_refusal_hint
 
-__all__ = ["SIGNATURE_HINT", "ProbeSettings", "add_arguments", "run", "run_probe"]
+__all__ = ["ProbeSettings", "add_arguments", "run", "run_probe"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-SIGNATURE_HINT = "the callback may require Recall's signature: pass --signing-secret"
-_REFUSED = (401, 403)
 
 
 @dataclass(frozen=True)
@@ -70,7 +66,7 @@ def run_probe(settings: ProbeSettings) -> int:
     if settings.signing_secret is not None:
         headers = signature_headers(settings.signing_secret, timestamp=time.time())
     observation = probe(settings.url, deadline=settings.deadline, headers=headers)
-    hint = SIGNATURE_HINT if headers is None and observation.status in _REFUSED else None
+    hint = unsigned_refusal_hint(observation.status, signed=headers is not None)
     judgement = judge(
         observation, client_id=settings.client_id, expected_user_id=settings.expect_user_id
     )
