@@ -283,3 +283,9 @@ def test_every_table_option_is_a_flag_of_its_command(command: str):
 
 def test_the_deadline_default_is_the_probers():
     assert DEFAULT_DEADLINE == PROBER_DEADLINE
+
+
+def test_the_readme_lists_every_option_with_its_variable_and_key():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for option in OPTIONS:
+        assert f"| `{option.env}` | `{option.name}` |" in readme
