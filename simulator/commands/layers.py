@@ -156,8 +156,11 @@ def _convert(option: Option, text: str, where: str | None) -> Any:
     try:
         return option.convert(text)
     except (argparse.ArgumentTypeError, ValueError, TypeError) as exc:
-        # The converters' messages never repeat a secret option's value.
-        raise ConfigError(str(exc) if where is None else f"{where}: {exc}") from None
+        message = str(exc)
+        if option.secret and text:
+            # The converters never repeat a secret's value; this keeps it so for new ones.
+            message = message.replace(text, "***")
+        raise ConfigError(message if where is None else f"{where}: {message}") from None
 
 
 _BY_NAME = {option.name: option for option in OPTIONS}

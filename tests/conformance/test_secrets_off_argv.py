@@ -203,3 +203,33 @@ def test_the_pytest_plugin_reads_the_environment_too(
     assert report["summary"]["fail"] == 0
     assert report["config_sources"]["signing_secret"] == "env RECALL_SIM_SIGNING_SECRET"
     assert report["config_sources"]["url"] == "cli --callback-url"
+
+
+def test_watch_takes_its_url_from_the_environment_and_reports_the_sources(
+    serve_flawed: Callable[..., str], tmp_path: Path
+):
+    base = serve_flawed(None, signing_secret=SIGNING_SECRET)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "recall-sim.toml").write_text("interval = 0.3\nduration = 1\n")
+    env = _clean_env(RECALL_SIM_URL=callback_url(base), RECALL_SIM_SIGNING_SECRET=SIGNING_SECRET)
+    result = subprocess.run(
+        [sys.executable, "-m", "recall_sim.simulator.cli", "watch", "--report-json", "w.json"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads((tmp_path / "w.json").read_text())
+    assert report["config_sources"] == {
+        "url": "env RECALL_SIM_URL",
+        "signing_secret": "env RECALL_SIM_SIGNING_SECRET",
+        "interval": "file recall-sim.toml",
+        "duration": "file recall-sim.toml",
+        "report_json": "cli --report-json",
+    }
+    assert report["requests_sent"] >= 2
+    for text in (result.stdout, result.stderr, json.dumps(report)):
+        assert SECRETS[USER_ID] not in text and SIGNING_SECRET not in text
