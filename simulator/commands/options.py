@@ -10,7 +10,7 @@ the same converter as the flag.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -205,8 +205,8 @@ OPTIONS: Final[tuple[Option, ...]] = (
         "signing-secret",
         "signing_secret",
         ALL,
-        "your Recall workspace's verification secret (whsec_...): requests are signed like "
-        "Recall's (check: and unsigned ones must be refused); pass it by environment",
+        "your Recall workspace's verification secret (whsec_...): calls are signed like "
+        "Recall's, and check also tests that unsigned ones are refused; give it by environment",
         convert=_signing_secret,
         metavar="WHSEC",
         secret=True,
@@ -373,14 +373,7 @@ def add_options(parser: argparse.ArgumentParser, command: Command) -> None:
     so the layered loader can tell "not given" from "given the default". Values stay
     text: the loader converts every layer's alike, with one line on a mistake."""
     for option in options_for(command):
-        where = f"env {option.env}"
-        if option.default not in (None, (), False):
-            where += (
-                f"; default {option.default:g}"
-                if isinstance(option.default, float)
-                else (f"; default {option.default}")
-            )
-        help_text = f"{option.help} [{where}]"
+        help_text = f"{option.help} [env {option.env}{_default_text(option)}]"
         if option.kind == "positional":
             parser.add_argument(option.field, nargs="?", metavar=option.metavar, help=help_text)
         elif option.kind == "flag":
@@ -411,5 +404,8 @@ def add_options(parser: argparse.ArgumentParser, command: Command) -> None:
     )
 
 
-def field_names(options: Iterable[Option]) -> tuple[str, ...]:
-    return tuple(option.field for option in options)
+def _default_text(option: Option) -> str:
+    default = option.default
+    if default in (None, (), False):
+        return ""
+    return f"; default {default:g}" if isinstance(default, float) else f"; default {default}"
