@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from recall_sim.conformance.url_parts import UrlParts
+from recall_sim.simulator.commands.options import (
+    DEFAULT_BURST,
+    DEFAULT_FRESHNESS_WINDOW,
+    DEFAULT_FUZZ_EXAMPLES,
+)
 from recall_sim.simulator.prober import url_problem
 from recall_sim.simulator.rules import RULES
 from recall_sim.simulator.signing import check_signing_secret
 
-__all__ = ["CheckConfig", "UsageError", "select_rules"]
+if TYPE_CHECKING:
+    from recall_sim.simulator.commands.layers import Resolved
 
-DEFAULT_BURST = 20
-DEFAULT_FRESHNESS_WINDOW = 35.0
-DEFAULT_FUZZ_EXAMPLES = 120
+__all__ = [
+    "DEFAULT_BURST",
+    "DEFAULT_FRESHNESS_WINDOW",
+    "DEFAULT_FUZZ_EXAMPLES",
+    "CheckConfig",
+    "CheckSettings",
+    "UsageError",
+    "check_settings",
+    "select_rules",
+]
 
 
 class UsageError(Exception):
@@ -41,6 +56,9 @@ class CheckConfig:
     show_secrets: bool = False
     rules: tuple[str, ...] = ()
     deadline: float = 5.0
+    # Where each option that is not the default came from ("env RECALL_SIM_URL",
+    # "file recall-sim.toml"), never the value: the reports say it.
+    config_sources: tuple[tuple[str, str], ...] = ()
 
     def validate(self) -> CheckConfig:
         """Raise UsageError naming the bad option and its value; return self when all is well."""
@@ -90,6 +108,37 @@ class CheckConfig:
                 f"--secret-path-segment {index}: the URL has {count} path segment(s); "
                 "count from 0 (or from -1, the last)"
             )
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """A run of ``recall-sim check`` or ``pytest --callback-url``: the suite's config and
+    where its reports go."""
+
+    config: CheckConfig
+    report_json: Path | None = None
+    junitxml: Path | None = None
+    report_html: Path | None = None
+    color: str = "auto"  # the verdict table's colour: auto, always or never
+    # "github": also print one workflow annotation per failed or warned rule.
+    output_format: str = "text"
+
+
+def check_settings(resolved: Resolved) -> CheckSettings:
+    """``check``'s options, as the layered loader resolved them from the options table."""
+    names = [f.name for f in fields(CheckConfig) if f.name in resolved.values]
+    config = CheckConfig(
+        **{name: resolved[name] for name in names},
+        config_sources=tuple(resolved.sources.items()),
+    )
+    return CheckSettings(
+        config,
+        report_json=resolved["report_json"],
+        junitxml=resolved["junitxml"],
+        report_html=resolved["report_html"],
+        color=resolved["color"],
+        output_format=resolved["output_format"],
+    )
 
 
 def _check_http_url(option: str, url: str) -> None:

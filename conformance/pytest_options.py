@@ -6,6 +6,7 @@ recall-sim installed. Nothing heavy is imported unless ``--callback-url`` is giv
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import re
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from recall_sim.conformance.config import CheckSettings
     from recall_sim.conformance.context import Progress
     from recall_sim.conformance.run import ConformanceRun
     from recall_sim.simulator.observation import Observation
@@ -37,118 +39,106 @@ SUITE = Path(__file__).with_name("suite.py")
 PREFLIGHT_KEY: pytest.StashKey[Observation] = pytest.StashKey()
 # Set by `recall-sim check` for its own pytest run: reasons name check's options there.
 CLI_ROUTE_KEY: pytest.StashKey[bool] = pytest.StashKey()
-# check's options that the plugin spells --callback-NAME: reasons and fixes name them, and
-# a plugin user must read the plugin's own names.
-_CHECK_OPTIONS = re.compile(
-    r"(?<![\w-])--(client-id|expect-user-id|other-user-url|secret-param|secret-path-segment|"
-    r"signing-secret|zoom-admin|burst|freshness-window|fuzz-examples|seed|strict|rule|"
-    r"report-json|report-html|show-secrets)(?![\w-])"
-)
+# The run's settings: handed over by `recall-sim check`, or resolved from --callback-*.
+SETTINGS_KEY: pytest.StashKey[CheckSettings] = pytest.StashKey()
+# check's options the plugin has no --callback- twin of: JUnit XML is pytest's own
+# --junitxml, and workflow annotations are printed by `recall-sim check` only.
+_CHECK_ONLY = frozenset({"junitxml", "format"})
 # Whether the verdict table is coloured: decided once, at configure, on the terminal's stream.
 MARKUP_KEY: pytest.StashKey[bool] = pytest.StashKey()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--callback-<option>`` for each of ``check``'s options in the one options table
+    (``--callback-url`` for the URL; JUnit XML is pytest's own ``--junitxml``)."""
+    from recall_sim.simulator.commands.options import options_for
+
     group = parser.getgroup(
         "recall-sim", "recall-sim conformance suite for an access-token callback"
     )
-    group.addoption("--callback-url", help="run the conformance suite against this callback URL")
-    group.addoption("--callback-client-id", help="the Zoom OAuth app's client id")
-    group.addoption("--callback-expect-user-id", help="the Zoom user id the URL's token is for")
-    group.addoption("--callback-other-user-url", help="another user's callback URL")
-    group.addoption(
-        "--callback-secret-param",
-        action="append",
-        default=[],
-        help="a query parameter that carries the credential (repeatable)",
-    )
-    group.addoption(
-        "--callback-secret-path-segment",
-        type=int,
-        help="index of the path segment that carries the credential",
-    )
-    group.addoption("--callback-signing-secret", help="the Recall verification secret (whsec_...)")
-    group.addoption("--callback-zoom-admin", help="the fake Zoom's control base URL")
-    group.addoption("--callback-burst", type=int, default=20, help="concurrent calls in load.burst")
-    group.addoption(
-        "--callback-freshness-window",
-        type=float,
-        default=35.0,
-        help="seconds of repeated calls for freshness.refresh-before-expiry",
-    )
-    group.addoption(
-        "--callback-fuzz-examples", type=int, default=120, help="wrong credentials Hypothesis tries"
-    )
-    group.addoption("--callback-seed", type=int, help="Hypothesis seed for credential fuzzing")
-    group.addoption("--callback-strict", action="store_true", help="warnings fail the run")
-    group.addoption(
-        "--callback-rule",
-        action="append",
-        default=[],
-        help="run only this rule id or group (repeatable)",
-    )
-    group.addoption("--callback-report-json", help="write the JSON report here")
-    group.addoption(
-        "--callback-color",
-        choices=("auto", "always", "never"),
-        help="colour the verdict table (default: as pytest's --color; NO_COLOR is respected)",
-    )
-    group.addoption(
-        "--callback-report-html", help="write the HTML report here (causes, timeline, rules)"
-    )
-    group.addoption(
-        "--callback-show-secrets",
-        action="store_true",
-        help="print tokens and secrets whole (never in CI)",
-    )
+    for option in options_for("check"):
+        if option.name in _CHECK_ONLY:
+            continue
+        help_text = f"{option.help} [env {option.env}]"
+        if option.kind == "flag":
+            group.addoption(_flag(option.name), action="store_true", default=None, help=help_text)
+        else:
+            action = "append" if option.kind == "list" else "store"
+            group.addoption(_flag(option.name), action=action, default=None, help=help_text)
+
+
+def _flag(name: str) -> str:
+    return f"--callback-{name}"
+
+
+@functools.cache
+def _check_options() -> re.Pattern[str]:
+    """check's options as flags in text (``--zoom-admin``), from the one options table."""
+    from recall_sim.simulator.commands.options import options_for
+
+    names = "|".join(re.escape(o.name) for o in options_for("check") if o.name not in _CHECK_ONLY)
+    return re.compile(rf"(?<![\w-])--({names})(?![\w-])")
 
 
 def in_own_options(config: pytest.Config, text: str) -> str:
     """``text`` with check's option names as this route spells them: unchanged under
-    ``recall-sim check``, ``--callback-...`` under ``pytest --callback-url``."""
+    ``recall-sim check``, ``--callback-...`` under ``pytest --callback-url``, where reasons
+    and fixes must name the plugin's own options."""
     if config.stash.get(CLI_ROUTE_KEY, False):
         return text
-    return _CHECK_OPTIONS.sub(r"--callback-\1", text)
+    return _check_options().sub(r"--callback-\1", text)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    url = config.getoption("--callback-url", default=None)
-    if not url:
-        return
-    from recall_sim.conformance.config import CheckConfig, UsageError
+    settings = config.stash.get(SETTINGS_KEY, None)  # `recall-sim check` resolved them
+    if settings is None:
+        if not config.getoption("--callback-url", default=None):
+            return
+        settings = _settings_from_options(config)
+        config.stash[SETTINGS_KEY] = settings
+    from recall_sim.conformance.config import UsageError
     from recall_sim.conformance.run import ConformanceRun
 
-    option = config.getoption
     try:
-        check = CheckConfig(
-            url=url,
-            client_id=option("--callback-client-id"),
-            expect_user_id=option("--callback-expect-user-id"),
-            other_user_url=option("--callback-other-user-url"),
-            secret_params=tuple(option("--callback-secret-param")),
-            secret_path_segment=option("--callback-secret-path-segment"),
-            signing_secret=option("--callback-signing-secret"),
-            zoom_admin=option("--callback-zoom-admin"),
-            burst=option("--callback-burst"),
-            freshness_window=option("--callback-freshness-window"),
-            fuzz_examples=option("--callback-fuzz-examples"),
-            seed=option("--callback-seed"),
-            strict=option("--callback-strict"),
-            show_secrets=option("--callback-show-secrets"),
-            rules=tuple(option("--callback-rule")),
-        ).validate()
-        config.stash[JUNIT_KEY] = _check_output_paths(config)
+        check = settings.config.validate()
+        config.stash[JUNIT_KEY] = _check_output_paths(config, settings)
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from None
     run = config.stash[RUN_KEY] = ConformanceRun(
         check, baseline=config.stash.get(PREFLIGHT_KEY, None)
     )
-    _wire_terminal(config, run)
+    _wire_terminal(config, run, settings)
     if str(SUITE) not in config.args:
         config.args.append(str(SUITE))
 
 
-def _wire_terminal(config: pytest.Config, run: ConformanceRun) -> None:
+def _settings_from_options(config: pytest.Config) -> CheckSettings:
+    """The ``--callback-*`` flags over ``RECALL_SIM_*`` and the config file, as ``check``."""
+    from recall_sim.conformance.config import check_settings
+    from recall_sim.simulator.commands.layers import ConfigError, resolve
+    from recall_sim.simulator.commands.options import options_for
+
+    given = {
+        option.field: config.getoption(_flag(option.name))
+        for option in options_for("check")
+        if option.name != "junitxml"
+    }
+    try:
+        resolved = resolve(
+            "check",
+            given,
+            environ=os.environ,
+            cwd=Path.cwd(),
+            flag_name=lambda option: _flag(option.name),
+        )
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    for warning in resolved.warnings:
+        config.issue_config_time_warning(pytest.PytestConfigWarning(warning), stacklevel=2)
+    return check_settings(resolved)
+
+
+def _wire_terminal(config: pytest.Config, run: ConformanceRun, settings: CheckSettings) -> None:
     """Colour for the verdict table, and long rules' progress on a terminal (none without).
 
     pytest's terminal reporter writes to the ``sys.stdout`` of this moment, before output
@@ -161,9 +151,11 @@ def _wire_terminal(config: pytest.Config, run: ConformanceRun) -> None:
 
     stream = sys.stdout
     # --callback-color wins; else pytest's own --color (yes/no/auto), so both agree.
-    color = config.getoption("--callback-color") or {"yes": "always", "no": "never"}.get(
-        getattr(config.option, "color", "auto"), "auto"
-    )
+    color = settings.color
+    if color == "auto":
+        color = {"yes": "always", "no": "never"}.get(
+            getattr(config.option, "color", "auto"), "auto"
+        )
     config.stash[MARKUP_KEY] = should_do_markup(stream, color)
     if not can_rewrite(stream) or hasattr(config, "workerinput"):  # xdist workers: no tty
         return
@@ -187,13 +179,15 @@ def _wire_terminal(config: pytest.Config, run: ConformanceRun) -> None:
     run.context.progress_listener = TerminalProgress()
 
 
-def _check_output_paths(config: pytest.Config) -> Path | None:
+def _check_output_paths(config: pytest.Config, settings: CheckSettings) -> Path | None:
     """Fail now, not after the whole suite, when a report could not be written."""
     from recall_sim.conformance.report import check_output_path, check_output_paths_differ
 
     outputs: list[tuple[str, Path]] = []
-    for option in ("--callback-report-json", "--callback-report-html"):
-        report_path = config.getoption(option)
+    for option, report_path in (
+        ("--callback-report-json", settings.report_json),
+        ("--callback-report-html", settings.report_html),
+    ):
         if report_path:
             outputs.append((option, Path(report_path)))
     junit: Path | None = None
@@ -235,8 +229,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             say(result.explain(cause=report.cause_of(result.rule)))
             terminalreporter.write_line("")
     terminalreporter.write_sep("=", f"recall-sim conformance: {report.target}")
+    if report.sources_text():
+        terminalreporter.write_line(report.sources_text())
     markup = terminalreporter.config.stash.get(MARKUP_KEY, False)
-    say(report.table(terminalreporter._tw.fullwidth, markup=markup))
+    table = report.table(
+        terminalreporter._tw.fullwidth, markup=markup, terminal=terminalreporter.isatty()
+    )
+    say(table)
 
 
 # trylast: after pytest's junitxml plugin has written its file, which this may amend.
@@ -248,9 +247,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if exitstatus == pytest.ExitCode.INTERRUPTED:
         run.interrupt()
     report = run.finish()
-    path = session.config.getoption("--callback-report-json", default=None)
-    if path:
-        report.write_json(Path(path))
+    settings = session.config.stash[SETTINGS_KEY]
+    if settings.report_json:
+        report.write_json(Path(settings.report_json))
     junit = session.config.stash.get(JUNIT_KEY, None)
     if report.interrupted and junit is not None and junit.is_file():
         from recall_sim.conformance.report import mark_junit_interrupted
@@ -265,7 +264,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
         config = session.config
         polish_junit(junit, report.to_json(), reword=lambda text: in_own_options(config, text))
-    html_path = session.config.getoption("--callback-report-html", default=None)
+    html_path = settings.report_html
     if html_path:
         from recall_sim.conformance.renderers.html import write_html
 

@@ -11,6 +11,7 @@ import errno
 import json
 import os
 import shutil
+import textwrap
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -109,6 +110,14 @@ class Report:
     # Why rules failed (SPEC §8), most explanatory first, and what they were found from.
     causes: list[Cause] = field(default_factory=list)
     timeline: Timeline = field(default_factory=Timeline)
+    config_sources: Mapping[str, str] = field(default_factory=dict)
+
+    def sources_text(self) -> str:
+        """Where the settings came from, for the terminal (empty when all are defaults)."""
+        if not self.config_sources:
+            return ""
+        shown = ", ".join(f"{key} ({where})" for key, where in self.config_sources.items())
+        return f"settings from: {shown}"
 
     def summary(self) -> dict[str, int]:
         counts = dict.fromkeys((o.value for o in Outcome), 0)
@@ -137,6 +146,8 @@ class Report:
             "summary": self.summary(),
             "interrupted": self.interrupted,
             "notes": self.notes,
+            # Where each setting that is not the default came from, never its value.
+            "config_sources": dict(self.config_sources),
             "causes": [cause.to_json() for cause in self.causes],
             "results": [r.to_json() for r in self.results],
             "timeline": self.timeline.to_json(),
@@ -154,22 +165,29 @@ class Report:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.to_json(), indent=2, default=str) + "\n")
 
-    def table(self, width: int | None = None, *, markup: bool = False) -> str:
-        """One line per rule: id, verdict, one-line reason, cut to the terminal's width;
-        ``markup``: verdicts in colour (for a terminal only; reports never have it)."""
-        # CI logs report 80 columns but do not wrap; keep reasons readable there.
-        width = max(width or shutil.get_terminal_size((120, 24)).columns, 120)
+    def table(
+        self, width: int | None = None, *, markup: bool = False, terminal: bool = False
+    ) -> str:
+        """One line per rule: id, verdict, one-line reason; ``markup``: verdicts in colour
+        (for a terminal only; reports never have it).
+
+        ``terminal``: a long reason wraps under its column, to ``width``. Otherwise (a CI
+        log, a file) every reason is printed whole on its line: a log does not wrap, and
+        the advice at the end of a reason is what the reader needs.
+        """
+        width = max(width or shutil.get_terminal_size((120, 24)).columns, 60)
         rule_width = max((len(r.rule) for r in self.results), default=10)
-        reason_width = width - rule_width - 11
+        indent = rule_width + 11  # rule, two spaces, verdict padded to 7, two spaces
+        reason_width = max(width - indent, 20)
         lines = [f"{'rule':<{rule_width}}  verdict  reason", "-" * min(width, 160)]
         for result in self.results:
             reason = " ".join(result.detail.split())
-            if len(reason) > reason_width:
-                reason = reason[: reason_width - 1] + "…"
             label = f"{_LABEL[result.outcome]:<7}"  # padded first: escape codes take no columns
             if markup:
                 label = paint(label, _COLOUR[result.outcome])
-            lines.append(f"{result.rule:<{rule_width}}  {label}  {reason}")
+            parts = textwrap.wrap(reason, reason_width) if terminal else [reason]
+            lines.append(f"{result.rule:<{rule_width}}  {label}  {parts[0] if parts else ''}")
+            lines += [" " * indent + part for part in parts[1:]]
         counts = self.summary()
         lines.append("-" * min(width, 160))
         lines.append(

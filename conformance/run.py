@@ -47,6 +47,7 @@ class ConformanceRun:
             target=self.context.mask(config.url),
             seed=run_seed(self.context),
             started_at=time.time(),
+            config_sources=dict(config.config_sources),
         )
         self.running: str | None = None  # the rule being graded right now
         self.interrupted_during: str | None = None

@@ -13,6 +13,8 @@ import importlib.metadata
 import sys
 from collections.abc import Sequence
 
+from recall_sim.simulator.commands.help import MAIN_EPILOG, help_epilog
+
 __all__ = ["main"]
 
 # name -> (module, one-line help)
@@ -66,11 +68,19 @@ def _parser_for(argv: list[str]) -> argparse.ArgumentParser:
             "Simulate Recall.ai's side of customer-managed Zoom OAuth "
             "and check access-token callbacks."
         ),
+        epilog=MAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"recall-sim {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module_name, help_text) in COMMANDS.items():
-        command_parser = sub.add_parser(name, help=help_text, description=help_text)
+        command_parser = sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=help_epilog(name),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         if name == requested:
             importlib.import_module(module_name).add_arguments(command_parser)
     return parser

@@ -9,10 +9,24 @@ from datetime import UTC, datetime
 
 from standardwebhooks import Webhook
 
-__all__ = ["SIGNATURE_TOLERANCE", "check_signing_secret", "signature_headers"]
+__all__ = [
+    "SIGNATURE_HINT",
+    "SIGNATURE_TOLERANCE",
+    "check_signing_secret",
+    "signature_headers",
+    "unsigned_refusal_hint",
+]
 
 # Standard Webhooks receivers reject timestamps further than this from their clock.
 SIGNATURE_TOLERANCE = 300
+# What probe and check say when an unsigned call was refused and no secret was given.
+SIGNATURE_HINT = "the callback may require Recall's signature: pass --signing-secret"
+_REFUSED = (401, 403)
+
+
+def unsigned_refusal_hint(status: int | None, *, signed: bool) -> str | None:
+    """`SIGNATURE_HINT` when an unsigned call got a 401 or 403, else None."""
+    return SIGNATURE_HINT if not signed and status in _REFUSED else None
 
 
 def check_signing_secret(secret: str) -> str:

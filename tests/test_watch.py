@@ -550,12 +550,12 @@ def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        # argparse's own: the usage, then one error line
-        (["watch"], "the following arguments are required: URL"),
+        # the layered loader's: one line (the URL may also come from RECALL_SIM_URL)
+        (["watch"], "no URL: give it as the argument, in RECALL_SIM_URL"),
         (["watch", "http://x/cb", "--interval", "soon"], "--interval must be seconds"),
         (["watch", "http://x/cb", "--interval", "0"], "--interval must be in (0, 3600]"),
         (["watch", "http://x/cb", "--duration", "-1"], "--duration must be in (0, "),
-        (["watch", "http://x/cb", "--color", "blue"], "invalid choice: 'blue'"),
+        (["watch", "http://x/cb", "--color", "blue"], "--color must be one of auto, always"),
         # the command's: one line
         (["watch", f"ftp://cb.example/x?auth_token={SECRET}"], "http:// or https://"),
         (["watch", "http://x/cb", "--signing-secret", "nope"], "--signing-secret is malformed"),

@@ -4,10 +4,12 @@ judge's grading of the baseline call: one call, graded exactly as the fake Recal
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from recall_sim.conformance.context import CheckContext, RuleResult
 from recall_sim.simulator.judge import ANSWER_RULES
 from recall_sim.simulator.rules import Outcome
+from recall_sim.simulator.signing import unsigned_refusal_hint
 
 __all__ = ["answer_rule"]
 
@@ -20,7 +22,15 @@ def answer_rule(rule_id: str) -> Callable[[CheckContext], RuleResult]:
     def check(ctx: CheckContext) -> RuleResult:
         verdict = ctx.baseline.verdict(rule_id)
         shown = verdict.outcome in (Outcome.FAIL, Outcome.WARN)
-        return RuleResult(verdict, ctx.curl() if shown else None)
+        hint = None
+        if rule_id == "contract.status-2xx" and verdict.outcome is Outcome.FAIL:
+            signed = ctx.config.signing_secret is not None
+            hint = unsigned_refusal_hint(ctx.baseline.observation.status, signed=signed)
+        if hint is None:
+            return RuleResult(verdict, ctx.curl() if shown else None)
+        # The refusal may be the signature's, not the URL's: say so where the reader looks.
+        verdict = replace(verdict, detail=f"{verdict.detail}; {hint}")
+        return RuleResult(verdict, ctx.curl(), fix=f"{hint}. Otherwise: {verdict.fix}")
 
     check.__name__ = "check_" + rule_id.replace(".", "_").replace("-", "_")
     return check

@@ -161,6 +161,7 @@ def build_report(
         "summary": state.summary(),
         "interrupted": state.interrupted,
         "notes": notes,
+        "config_sources": dict(settings.config_sources),
         "results": [tally.to_json(reproduce=reproduce) for tally in state.rules.values()],
         "causes": [cause.to_json() for cause in causes],
         "timeline": timeline.to_json(),

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
 
 from recall_sim.conformance.config import CheckConfig, UsageError
 from recall_sim.conformance.terminal import COLOR_CHOICES, ColorChoice
+from recall_sim.simulator.commands.options import DEFAULT_INTERVAL, MAX_DURATION, MAX_INTERVAL
 from recall_sim.simulator.prober import url_problem
 from recall_sim.simulator.redaction import MASK, NO_NAMED_SECRETS, SecretPolicy
 
 __all__ = ["DEFAULT_INTERVAL", "MAX_DURATION", "MAX_INTERVAL", "WatchSettings"]
-
-DEFAULT_INTERVAL: Final = 5.0
-MAX_INTERVAL: Final = 3600.0
-MAX_DURATION: Final = 7 * 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -42,6 +38,9 @@ class WatchSettings:
     report_json: Path | None = None
     report_html: Path | None = None
     color: ColorChoice = "auto"
+    # Where each option that is not the default came from ("env RECALL_SIM_URL"), never
+    # the value: for the reports.
+    config_sources: tuple[tuple[str, str], ...] = ()
 
     @property
     def open_ended(self) -> bool:

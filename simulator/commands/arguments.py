@@ -8,7 +8,13 @@ from typing import TypeVar
 
 from recall_sim.simulator.redaction import SecretPolicy
 
-__all__ = ["add_secret_arguments", "bounded", "secret_policy"]
+__all__ = [
+    "add_secret_arguments",
+    "bounded",
+    "parse_secret_param",
+    "parse_secret_path_segment",
+    "secret_policy",
+]
 
 N = TypeVar("N", int, float)
 
@@ -40,7 +46,7 @@ def bounded(
     return convert
 
 
-def _secret_param(text: str) -> str:
+def parse_secret_param(text: str) -> str:
     name, equals, _ = text.partition("=")
     if equals:
         # NAME=VALUE by mistake: the value is the secret, so only the name is repeated back.
@@ -52,7 +58,7 @@ def _secret_param(text: str) -> str:
     return text
 
 
-def _secret_path_segment(text: str) -> int:
+def parse_secret_path_segment(text: str) -> int:
     try:
         return int(text)
     except ValueError:
@@ -68,14 +74,14 @@ def add_secret_arguments(parser: argparse._ActionsContainer) -> None:
         "--secret-param",
         action="append",
         default=[],
-        type=_secret_param,
+        type=parse_secret_param,
         metavar="NAME",
         help="a query (or ;matrix) parameter that carries the credential (repeatable); "
         "its value is masked in every output, besides the names that look like secrets",
     )
     parser.add_argument(
         "--secret-path-segment",
-        type=_secret_path_segment,
+        type=parse_secret_path_segment,
         metavar="INDEX",
         help="the path segment that carries the credential (0 = first, -1 = last)",
     )

@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from dataclasses import dataclass
 
-from recall_sim.simulator.commands.arguments import add_secret_arguments, bounded, secret_policy
+from recall_sim.simulator.commands.layers import load_or_exit
+from recall_sim.simulator.commands.options import add_options
 from recall_sim.simulator.diagnosis import diagnosis_json, diagnosis_text
 from recall_sim.simulator.judge import judge
 from recall_sim.simulator.prober import DEFAULT_DEADLINE, probe, url_problem
 from recall_sim.simulator.redaction import MASK, NO_NAMED_SECRETS, SecretPolicy
+from recall_sim.simulator.signing import signature_headers, unsigned_refusal_hint
 
 __all__ = ["ProbeSettings", "add_arguments", "run", "run_probe"]
 
@@ -27,45 +30,25 @@ class ProbeSettings:
     as_json: bool = False
     show_secrets: bool = False
     secrets: SecretPolicy = NO_NAMED_SECRETS  # --secret-param / --secret-path-segment
-
-
-_deadline = bounded(
-    float,
-    0.0,
-    120.0,
-    low_inclusive=False,
-    malformed="--deadline must be seconds, got {text!r}",
-    out_of_range="--deadline must be in (0, 120] seconds, got {text}",
-)
+    signing_secret: str | None = None  # sign the GET like Recall (Standard Webhooks)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("url", metavar="URL", help="the access-token callback URL, as registered")
-    parser.add_argument("--client-id", help="the Zoom OAuth app's client id (checks the issuer)")
-    parser.add_argument("--expect-user-id", help="the Zoom user id the token must belong to")
-    add_secret_arguments(parser)
-    parser.add_argument(
-        "--deadline",
-        type=_deadline,
-        default=DEFAULT_DEADLINE,
-        help="seconds to wait for the answer (default 5); a longer wait shows how late a "
-        "slow answer is, but the grade is always Recall's 5 s budget",
-    )
-    parser.add_argument("--json", dest="as_json", action="store_true", help="print JSON")
-    parser.add_argument(
-        "--show-secrets", action="store_true", help="print tokens and URL secrets whole"
-    )
+    add_options(parser, "probe")
 
 
 def run(args: argparse.Namespace) -> int:
+    values = load_or_exit("probe", args)
+    index = values["secret_path_segment"]
     settings = ProbeSettings(
-        url=args.url,
-        client_id=args.client_id,
-        expect_user_id=args.expect_user_id,
-        deadline=args.deadline,
-        as_json=args.as_json,
-        show_secrets=args.show_secrets,
-        secrets=secret_policy(args),
+        url=values["url"],
+        client_id=values["client_id"],
+        expect_user_id=values["expect_user_id"],
+        deadline=values["deadline"],
+        as_json=values["as_json"],
+        show_secrets=values["show_secrets"],
+        secrets=SecretPolicy(values["secret_params"], () if index is None else (index,)),
+        signing_secret=values["signing_secret"],
     )
     return run_probe(settings)
 
@@ -79,7 +62,11 @@ def run_probe(settings: ProbeSettings) -> int:
         which = "" if shown == MASK else f" {shown!r}"  # unparseable: the problem names the part
         print(f"recall-sim probe: error: URL{which} is not callable: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    observation = probe(settings.url, deadline=settings.deadline)
+    headers = None
+    if settings.signing_secret is not None:
+        headers = signature_headers(settings.signing_secret, timestamp=time.time())
+    observation = probe(settings.url, deadline=settings.deadline, headers=headers)
+    hint = unsigned_refusal_hint(observation.status, signed=headers is not None)
     judgement = judge(
         observation, client_id=settings.client_id, expected_user_id=settings.expect_user_id
     )
@@ -87,10 +74,12 @@ def run_probe(settings: ProbeSettings) -> int:
         report = diagnosis_json(
             judgement, show_secrets=settings.show_secrets, secrets=settings.secrets
         )
+        if hint is not None:
+            report["hint"] = hint
         print(json.dumps(report, indent=2, default=str))
     else:
         text = diagnosis_text(
             judgement, show_secrets=settings.show_secrets, secrets=settings.secrets
         )
-        sys.stdout.write(text)
+        sys.stdout.write(text + (f"Hint: {hint}\n" if hint is not None else ""))
     return EXIT_OK if judgement.accepted else EXIT_FAILED
