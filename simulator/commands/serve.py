@@ -53,6 +53,8 @@ __all__ = ["ServeSettings", "add_arguments", "banner", "run", "serve"]
 DEFAULT_PORT = 8700
 # Read when --api-key is not given, so the key need not appear in the process list.
 API_KEY_ENV = "RECALL_SIM_API_KEY"
+# The same for --verification-secret: a whsec_ secret has no place in the process list.
+VERIFICATION_SECRET_ENV = "RECALL_SIM_VERIFICATION_SECRET"  # noqa: S105 (a variable name)
 
 
 @dataclass(frozen=True)
@@ -153,8 +155,10 @@ def _add_recall_arguments(parser: argparse.ArgumentParser) -> None:
     recall.add_argument(
         "--verification-secret",
         type=_verification_secret,
+        default=os.environ.get(VERIFICATION_SECRET_ENV) or None,
         metavar="whsec_...",
-        help="sign every callback call with Standard Webhooks headers using this secret",
+        help="sign every callback call with Standard Webhooks headers using this secret "
+        f"(default: ${VERIFICATION_SECRET_ENV}; set it there in CI, argv is public)",
     )
     recall.add_argument(
         "--poll-interval",
