@@ -404,3 +404,19 @@ def test_the_github_workflow_runs_on_127_0_0_1_with_no_secret_in_argv_or_files(
     printed = re.sub(r"^::add-mask::.*$", "", logs, flags=re.M)
     for what, secret in secrets.items():
         assert secret not in printed, f"{what} in a step's log"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_the_sampler_sees_what_a_step_leaves_running_in_the_background(tmp_path: Path) -> None:
+    # The argv check above must be able to fail: a secret on the command line of a process
+    # a step left behind (as serve and the app are) is seen.
+    runner = Runner(tmp_path, tmp_path, {"PATH": os.environ["PATH"]}, ArgvSampler())
+    with runner.sampler.running():
+        try:
+            runner.run_script(
+                "leaves one behind", 'nohup bash -c "sleep 30; :" marker-a1b2c3 >/dev/null 2>&1 &'
+            )
+        finally:
+            runner.stop_everything()
+    assert any("marker-a1b2c3" in argv for argv in runner.sampler.seen)
+    assert not any(_group_alive(session) for session in runner.sampler.sessions)
