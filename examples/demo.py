@@ -190,11 +190,9 @@ class Demo:
                 str(self.sim_port),
                 "--zoom-token-lifetime",
                 str(ZOOM_TOKEN_LIFETIME),
-                "--verification-secret",
-                self.whsec,
             ],
-            # The API key through the environment: it stays out of the process list.
-            self.env(RECALL_SIM_API_KEY=self.api_key),
+            # The secrets through the environment: they stay out of the process list.
+            self.env(RECALL_SIM_API_KEY=self.api_key, RECALL_SIM_VERIFICATION_SECRET=self.whsec),
         )
         self.wait_ready(child, f"{self.sim_url}/_sim/health")
         self.say(

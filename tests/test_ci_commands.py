@@ -80,7 +80,10 @@ def test_a_ready_file_that_cannot_be_written_is_a_usage_error(
 
     assert code == 2
     [line] = capsys.readouterr().err.splitlines()
-    assert line.startswith(f"recall-sim serve: --ready-file {blocker / 'ready.json'} cannot be")
+    assert line == (
+        f"recall-sim serve: --ready-file {blocker / 'ready.json'} cannot be written: "
+        f"{blocker} is not a directory"
+    )
 
 
 def test_a_ready_file_that_is_a_directory_is_a_usage_error(

@@ -43,6 +43,10 @@ def check_ready_file(path: Path) -> None:
     """
     if path.is_dir():
         raise ReadyFileError(f"--ready-file {path} is a directory; give a file path inside it")
+    # mkdir(exist_ok=True) says "File exists" when a parent is a file: name that parent.
+    blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise ReadyFileError(f"--ready-file {path} cannot be written: {blocker} is not a directory")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".ready-", dir=path.parent)

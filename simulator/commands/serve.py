@@ -53,6 +53,8 @@ __all__ = ["ServeSettings", "add_arguments", "banner", "run", "serve"]
 DEFAULT_PORT = 8700
 # Read when --api-key is not given, so the key need not appear in the process list.
 API_KEY_ENV = "RECALL_SIM_API_KEY"
+# The same for --verification-secret: a whsec_ secret has no place in the process list.
+VERIFICATION_SECRET_ENV = "RECALL_SIM_VERIFICATION_SECRET"  # noqa: S105 (a variable name)
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,8 @@ def _add_recall_arguments(parser: argparse.ArgumentParser) -> None:
         "--verification-secret",
         type=_verification_secret,
         metavar="whsec_...",
-        help="sign every callback call with Standard Webhooks headers using this secret",
+        help="sign every callback call with Standard Webhooks headers using this secret "
+        f"(default: ${VERIFICATION_SECRET_ENV}; set it there in CI, argv is public)",
     )
     recall.add_argument(
         "--poll-interval",
@@ -267,7 +270,7 @@ def settings_from_args(args: argparse.Namespace) -> ServeSettings:
         log_level=args.log_level,
         api_key=args.api_key,
         api_key_from_env=args.api_key is not None and args.api_key == os.environ.get(API_KEY_ENV),
-        verification_secret=args.verification_secret,
+        verification_secret=args.verification_secret or _verification_secret_from_env(),
         poll_interval=args.poll_interval,
         poll_jitter=args.poll_jitter,
         poll_concurrency=args.poll_concurrency,
@@ -281,8 +284,28 @@ def settings_from_args(args: argparse.Namespace) -> ServeSettings:
     )
 
 
+class ServeUsageError(ValueError):
+    """A setting ``serve`` cannot use, found after parsing (from the environment)."""
+
+
+def _verification_secret_from_env() -> str | None:
+    text = os.environ.get(VERIFICATION_SECRET_ENV) or None
+    if text is None:
+        return None
+    try:
+        return check_signing_secret(text)
+    except ValueError as exc:
+        # Named by the variable, never echoed: it is meant to hold a secret.
+        raise ServeUsageError(f"${VERIFICATION_SECRET_ENV}: {exc}") from None
+
+
 def run(args: argparse.Namespace) -> int:
-    return serve(settings_from_args(args))
+    try:
+        settings = settings_from_args(args)
+    except ServeUsageError as exc:
+        print(f"recall-sim serve: {exc}", file=sys.stderr)
+        return 2
+    return serve(settings)
 
 
 def _listen(host: str, port: int) -> socket.socket:

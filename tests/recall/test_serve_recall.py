@@ -76,6 +76,20 @@ def test_the_api_key_can_come_from_the_environment(monkeypatch: pytest.MonkeyPat
     assert settings_from_args(_parser_for(argv).parse_args(argv)).api_key == "key-from-env"
 
 
+def test_the_verification_secret_can_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("RECALL_SIM_VERIFICATION_SECRET", SECRET)
+    argv = ["serve"]
+    settings = settings_from_args(_parser_for(argv).parse_args(argv))
+    assert settings.recall_settings().verification_secret == SECRET
+    monkeypatch.setenv("RECALL_SIM_VERIFICATION_SECRET", "not-a-whsec")
+    assert main(["serve", "--port", "0"]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("recall-sim serve: $RECALL_SIM_VERIFICATION_SECRET: a signing secret")
+    assert "starts with 'whsec_'" in line and "not-a-whsec" not in line
+
+
 def test_banner_names_the_recall_base_url_and_the_key_once_and_hides_the_secret() -> None:
     settings = ServeSettings(api_key="printed-key-123", verification_secret=SECRET)
     sim = Simulator.create(recall_settings=settings.recall_settings())
