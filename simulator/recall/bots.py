@@ -37,6 +37,7 @@ from recall_sim.simulator.redaction import redact_text
 
 __all__ = [
     "INVALID_JOIN_TOKEN",
+    "INVALID_MEETING_URL",
     "Bot",
     "BotCode",
     "BotRunner",
@@ -50,6 +51,11 @@ _log = logging.getLogger("recall_sim.recall.bots")
 
 # Recall's documented sub_code for a join token the bot could not join with (SPEC §7).
 INVALID_JOIN_TOKEN: Final = "zoom_invalid_join_token"  # noqa: S105 - a sub_code
+# Only Zoom meetings are simulated (Recall also takes Meet, Teams and Webex URLs).
+INVALID_MEETING_URL: Final = (
+    "Enter a valid Zoom meeting URL, e.g. https://zoom.us/j/<meeting number>?pwd=<passcode> "
+    "(the simulator's bots join Zoom meetings only)."
+)
 # How often the scheduler looks for bots whose join_at has come (real seconds).
 SCHEDULER_TICK_S: Final = 0.1
 OBF_OR_ZAK_FATAL: Final = (
@@ -60,7 +66,7 @@ OBF_OR_ZAK_FATAL: Final = (
 # zoom.us and its vanity subdomains (us02web.zoom.us, acme.zoom.us).
 _ZOOM_HOST = re.compile(r"^([a-z0-9-]+\.)*zoom\.us$")
 # /j/<id>, /s/<id>, /w/<id>, /wc/join/<id>, /wc/<id>/join: Zoom's join and start links.
-_MEETING_PATH = re.compile(r"^/(?:[jsw]|wc/join|wc)/(\d{9,11})(?:/join)?/?$")
+_MEETING_PATH = re.compile(r"^/(?:[jsw]|wc/join|wc)/([0-9]{9,11})(?:/join)?/?$")
 
 
 class BotCode(StrEnum):
@@ -235,9 +241,7 @@ class BotRunner:
             if fatal is None and grade.fatal is not None:
                 hidden = self._settings().url_secrets.values(url)
                 fatal = _fatal(grade, hidden, self._clock.now())
-        self._change(
-            bot_id, fatal or StatusChange(BotCode.IN_CALL_RECORDING, self._clock.now())
-        )
+        self._change(bot_id, fatal or StatusChange(BotCode.IN_CALL_RECORDING, self._clock.now()))
         return self.get(bot_id) or bot
 
     async def _call(self, bot: Bot, kind: BotTokenKind, url: str) -> TokenGrade:

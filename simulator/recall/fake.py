@@ -20,7 +20,13 @@ from typing import Any, TypeVar
 from recall_sim.simulator.clock import SYSTEM_CLOCK, Clock
 from recall_sim.simulator.connections import AsyncNetwork, open_stream
 from recall_sim.simulator.recall.bot_tokens import MintedTokenRegistry
-from recall_sim.simulator.recall.bots import Bot, BotRunner, BotZoom, zoom_meeting
+from recall_sim.simulator.recall.bots import (
+    INVALID_MEETING_URL,
+    Bot,
+    BotRunner,
+    BotZoom,
+    zoom_meeting,
+)
 from recall_sim.simulator.recall.caller import CallbackCaller, TokenInspector
 from recall_sim.simulator.recall.credentials import (
     AccessToken,
@@ -68,11 +74,6 @@ T = TypeVar("T")
 # Customer-managed OAuth never uses the app's secrets, so Recall accepts placeholders.
 DUMMY_SECRET = "dummy"  # noqa: S105 - a documented placeholder, not a credential
 IdLike = uuid.UUID | str
-# Only Zoom meetings are simulated (Recall also takes Meet, Teams and Webex URLs).
-INVALID_MEETING_URL = (
-    "Enter a valid Zoom meeting URL, e.g. https://zoom.us/j/<meeting number>?pwd=<passcode> "
-    "(the simulator's bots join Zoom meetings only)."
-)
 
 
 def _id(value: IdLike, kind: str) -> uuid.UUID:
