@@ -18,7 +18,7 @@ from recall_sim.simulator.recall.api.responses import (
     documented_errors,
     json_response,
 )
-from recall_sim.simulator.recall.api.schemas import BOT_CREATE_BODY, BotOut, request_body
+from recall_sim.simulator.recall.api.schemas import BOT_CREATE_BODY, Bot, request_body
 from recall_sim.simulator.recall.fake import FakeRecall
 
 __all__ = ["bots_router"]
@@ -40,7 +40,7 @@ def bots_router(fake: FakeRecall, guard: Guard) -> APIRouter:
         dependencies=any_request,
         responses={
             201: {
-                "model": BotOut,
+                "model": Bot,
                 "description": "Created; the bot joins at join_at (or at once) and calls "
                 "its zoom URLs then; status_changes shows how that went",
                 "links": _CREATED_LINKS,
@@ -53,7 +53,7 @@ def bots_router(fake: FakeRecall, guard: Guard) -> APIRouter:
         data = await read_data(request, max_bytes=fake.settings.max_body_bytes)
         form = parse_bot_create(data)
         bot = fake.create_bot(meeting_url=form.meeting_url, zoom=form.zoom, join_at=form.join_at)
-        return json_response(201, BotOut.of(bot))
+        return json_response(201, Bot.of(bot))
 
     add_options(router, "/", metadata.BOT_LIST, guard, operation_id="bot_options")
 
@@ -61,10 +61,10 @@ def bots_router(fake: FakeRecall, guard: Guard) -> APIRouter:
         "/{id}/",
         operation_id="bot_retrieve",
         dependencies=any_request,
-        responses={200: {"model": BotOut}, **documented_errors(401, 404, 429)},
+        responses={200: {"model": Bot}, **documented_errors(401, 404, 429)},
     )
     async def bot_retrieve(id: str) -> Response:
-        return json_response(200, BotOut.of(fake.get_bot(id)))
+        return json_response(200, Bot.of(fake.get_bot(id)))
 
     add_options(router, "/{id}/", metadata.BOT_INSTANCE, guard, operation_id="bot_instance_options")
 

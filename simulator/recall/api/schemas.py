@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
+from recall_sim.simulator.recall import bots
 from recall_sim.simulator.recall.api.forms import (
     DATETIME_PATTERN,
     HTTP_URL_PATTERN,
@@ -20,7 +21,6 @@ from recall_sim.simulator.recall.api.forms import (
     URL_LENGTH_PATTERN,
     ZOOM_MEETING_URL_PATTERN,
 )
-from recall_sim.simulator.recall.bots import Bot, BotCode
 from recall_sim.simulator.recall.credentials import AccessToken
 from recall_sim.simulator.recall.models import (
     AppKind,
@@ -38,9 +38,9 @@ __all__ = [
     "BOT_CREATE_BODY",
     "CREDENTIAL_CREATE_BODY",
     "AccessTokenOut",
-    "BotMeetingUrlOut",
-    "BotOut",
-    "BotStatusChangeOut",
+    "Bot",
+    "BotMeetingUrl",
+    "BotStatusChange",
     "ChoiceOut",
     "DetailOut",
     "DuplicateOut",
@@ -340,7 +340,7 @@ class PaginatedZoomMeetingToCredentialList(_Paginated):
 # Bots (``/api/v1/bot/``): the documented fields this simulator has something to say in.
 
 
-class BotMeetingUrlOut(BaseModel):
+class BotMeetingUrl(BaseModel):
     """The meeting a bot's ``meeting_url`` names, as Recall's bot objects show it."""
 
     meeting_id: str
@@ -348,34 +348,33 @@ class BotMeetingUrlOut(BaseModel):
     platform: Literal["zoom"]
 
 
-class BotStatusChangeOut(BaseModel):
-    code: Literal[tuple(c.value for c in BotCode)]  # type: ignore[valid-type]
+class BotStatusChange(BaseModel):
+    code: Literal[tuple(c.value for c in bots.BotCode)]  # type: ignore[valid-type]
     message: str | None
     created_at: Timestamp
     sub_code: str | None
 
 
-class BotOut(BaseModel):
+class Bot(BaseModel):
     """A bot: its meeting, when it joins, and how joining went (``status_changes``)."""
 
-    model_config = ConfigDict(title="Bot")
     id: uuid.UUID
-    meeting_url: BotMeetingUrlOut
+    meeting_url: BotMeetingUrl
     join_at: Timestamp | None
-    status_changes: list[BotStatusChangeOut]
+    status_changes: list[BotStatusChange]
 
     @classmethod
-    def of(cls, bot: Bot) -> BotOut:
+    def of(cls, bot: bots.Bot) -> Bot:
         return cls(
             id=bot.id,
-            meeting_url=BotMeetingUrlOut(
+            meeting_url=BotMeetingUrl(
                 meeting_id=bot.meeting.meeting_id,
                 meeting_password=bot.meeting.password,
                 platform="zoom",
             ),
             join_at=None if bot.join_at is None else iso_timestamp(bot.join_at),
             status_changes=[
-                BotStatusChangeOut(
+                BotStatusChange(
                     code=change.code.value,
                     message=change.message,
                     created_at=iso_timestamp(change.created_at),
