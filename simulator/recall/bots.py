@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
+from recall_sim.simulator.causes import Cause, diagnose
 from recall_sim.simulator.clock import Clock
 from recall_sim.simulator.recall.bot_tokens import (
     BotTokenKind,
@@ -32,8 +33,10 @@ from recall_sim.simulator.recall.bot_tokens import (
     grade_bot_token,
 )
 from recall_sim.simulator.recall.caller import CallbackCaller
+from recall_sim.simulator.recall.log_causes import RECENT_CALLS, point_from_record, with_cause
 from recall_sim.simulator.recall.settings import RecallSettings
 from recall_sim.simulator.redaction import redact_text
+from recall_sim.simulator.timeline import CallPoint, Timeline
 
 __all__ = [
     "INVALID_JOIN_TOKEN",
@@ -237,14 +240,16 @@ class BotRunner:
         self._change(bot_id, StatusChange(BotCode.JOINING_CALL, self._clock.now()))
         fatal: StatusChange | None = None
         for kind, url in bot.zoom.urls():
-            grade = await self._call(bot, kind, url)
+            grade, cause = await self._call(bot, kind, url)
             if fatal is None and grade.fatal is not None:
                 hidden = self._settings().url_secrets.values(url)
-                fatal = _fatal(grade, hidden, self._clock.now())
+                fatal = _fatal(grade, cause, hidden, self._clock.now())
         self._change(bot_id, fatal or StatusChange(BotCode.IN_CALL_RECORDING, self._clock.now()))
         return self.get(bot_id) or bot
 
-    async def _call(self, bot: Bot, kind: BotTokenKind, url: str) -> TokenGrade:
+    async def _call(
+        self, bot: Bot, kind: BotTokenKind, url: str
+    ) -> tuple[TokenGrade, Cause | None]:
         observation, signed = await self._caller.observe(url)
         grade = grade_bot_token(
             kind,
@@ -255,6 +260,9 @@ class BotRunner:
             meeting_id=bot.meeting.meeting_id,
         )
         notes = list(grade.notes)
+        cause = None if grade.fatal is None else self._cause(grade, url, signed=signed)
+        if cause is not None:
+            notes.append(f"{cause.cause.value}: {cause.title}: {cause.detail}. Fix: {cause.fix}")
         if grade.fatal is not None:
             sub_code = INVALID_JOIN_TOKEN if kind is BotTokenKind.JOIN_TOKEN else None
             shown = "without a sub_code" if sub_code is None else f"sub_code {sub_code}"
@@ -266,7 +274,27 @@ class BotRunner:
         self._caller.record(
             grade.judgement, purpose=kind.purpose, signed=signed, bot=bot.id, notes=tuple(notes)
         )
-        return grade
+        return grade, cause
+
+    def _cause(self, grade: TokenGrade, url: str, *, signed: bool) -> Cause | None:
+        """The cause of a failed call (SPEC §8) from this URL's recent calls of its kind
+        and this one: the same `diagnose` as check, watch and the credential logs."""
+        purpose = grade.kind.purpose
+        history = self._caller.recent_to(url, purpose=purpose, limit=RECENT_CALLS)
+        index = history[-1].seq + 1 if history else 1
+        current = CallPoint.from_judgement(
+            index, grade.judgement, signed=signed, label=purpose.value
+        )
+        timeline = Timeline(
+            calls=(*(point_from_record(r) for r in history), current),
+            signing_secret_given=signed,
+            zoom_observed=False,
+            budget_s=self._settings().callback_deadline,
+        )
+        failed = {v.rule for v in grade.judgement.failures}
+        return next(
+            (c for c in diagnose(timeline, failed_rules=failed) if failed & set(c.rules)), None
+        )
 
     # the schedule
 
@@ -300,10 +328,12 @@ class BotRunner:
             await asyncio.sleep(SCHEDULER_TICK_S)
 
 
-def _fatal(grade: TokenGrade, hidden: tuple[str, ...], now: float) -> StatusChange:
-    """The bot's ``fatal`` status change, its message naming the failed rules (tokens and
-    the URL's secrets redacted, as everywhere the API shows them)."""
-    why = redact_text(grade.fatal or "", secrets=hidden)
+def _fatal(
+    grade: TokenGrade, cause: Cause | None, hidden: tuple[str, ...], now: float
+) -> StatusChange:
+    """The bot's ``fatal`` status change, its message naming the failed rules and the cause
+    (tokens and the URL's secrets redacted, as everywhere the API shows them)."""
+    why = with_cause(redact_text(grade.fatal or "", secrets=hidden), cause)
     if grade.kind is BotTokenKind.JOIN_TOKEN:
         message = f"The join token callback's answer is not a valid join token: {why}"
         return StatusChange(BotCode.FATAL, now, message=message, sub_code=INVALID_JOIN_TOKEN)

@@ -169,6 +169,12 @@ class CallbackCaller:
         """The credential's last ``limit`` calls, oldest first (what a log's cause reads)."""
         return self._journal.records(credential=credential, limit=limit)
 
+    def recent_to(self, url: str, *, purpose: CallPurpose, limit: int) -> list[CallRecord]:
+        """The last ``limit`` calls of ``purpose`` to ``url`` (masked as the journal masks
+        it), oldest first: the history a bot's failed call is diagnosed from."""
+        masked = self._settings().url_secrets.mask_url(url)
+        return [r for r in self._journal.records(purpose=purpose) if r.url == masked][-limit:]
+
     def link(self, result: CallResult, credential: uuid.UUID) -> None:
         """Attach the credential a create produced to that call's journal record."""
         self._journal.link(result.record.seq, credential)

@@ -129,6 +129,10 @@ def test_a_caching_obf_callback_fails_the_second_bot_and_the_journal_says_why(
     assert fatal["sub_code"] is None  # Recall documents none for OBF failures: labelled
     assert "already used" in fatal["message"]
     assert "(obf.fresh-per-call)" in fatal["message"]
+    # ...and the cause, from the same diagnosis check and watch use (SPEC §8).
+    assert (
+        "cause.obf-reused: The OBF callback serves one token more than once" in (fatal["message"])
+    )
     (obf_call,) = world.sim.recall.calls(bot=second_id, purpose="bot_obf")
     assert not obf_call.accepted
     assert obf_call.failed_rules == ("obf.fresh-per-call",)
@@ -138,6 +142,8 @@ def test_a_caching_obf_callback_fails_the_second_bot_and_the_journal_says_why(
     )
     assert any(n.startswith(f"bot {second_id} fails to join") for n in obf_call.notes)
     assert any(n.startswith("simulator's choice: ") for n in obf_call.notes)
+    (cause,) = [n for n in obf_call.notes if n.startswith("cause.obf-reused: ")]
+    assert "Fix: Mint a new OBF token from Zoom on every call" in cause
     # The journal's JSON says it too, as served by the control API.
     journal = httpx.get(
         world.sim.url + "/_sim/recall/journal",
