@@ -67,6 +67,8 @@ class Simulator:
         recall.attach_zoom_journal(_zoom_events(self.zoom))
         # ...and grades contract.token-live against what this fake Zoom minted.
         recall.attach_token_inspector(self.zoom.token_liveness)
+        # ...and grades bots' OBF, ZAK and join tokens against the tokens it minted.
+        recall.attach_minted_tokens(self.zoom)
         # ...and talks to it over HTTP at Zoom's own paths, in process (no socket).
         recall.attach_zoom(
             ZoomClient(

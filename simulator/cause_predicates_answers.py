@@ -22,7 +22,13 @@ from recall_sim.simulator.diagnosis_stats import TimelineStats, is_2xx
 from recall_sim.simulator.timeline import CallPoint
 from recall_sim.simulator.zoom_jwt import issuer_for
 
-__all__ = ["signature_required", "slow_at_random", "slow_refresh_inline", "wrong_app"]
+__all__ = [
+    "obf_reused",
+    "signature_required",
+    "slow_at_random",
+    "slow_refresh_inline",
+    "wrong_app",
+]
 
 # Events the harness injected: a slow answer during one is the fault's, unless the
 # callback let it run past the budget (then it did not bound its call to Zoom).
@@ -177,4 +183,34 @@ def wrong_app(stats: TimelineStats) -> Finding | None:
         ),
         calls=_indices(wrong),
         stats={"issuers": seen, "expected_issuer": expected},
+    )
+
+
+# The calls that hand out OBF tokens: the fake Recall's bots label theirs so; any other
+# run shows it by grading obf.fresh-per-call.
+OBF_CALL_LABEL: Final = "bot_obf"
+_OBF_RULE: Final = "obf.fresh-per-call"
+
+
+def obf_reused(stats: TimelineStats) -> Finding | None:
+    """One OBF token served on two calls or more: single-use tokens, cached."""
+    served: dict[str, list[CallPoint]] = {}
+    for call in stats.calls:
+        is_obf = call.label == OBF_CALL_LABEL or _OBF_RULE in (
+            *call.failed_rules,
+            *call.warned_rules,
+        )
+        if is_obf and call.token_id is not None and is_2xx(call):
+            served.setdefault(call.token_id, []).append(call)
+    repeated = [calls for calls in served.values() if len(calls) > 1]
+    if not repeated:
+        return None
+    most = max(len(calls) for calls in repeated)
+    return Finding(
+        detail=(
+            f"{len(repeated)} OBF token(s) served on more than one call (one {most} times): "
+            "every call after a token's first hands Recall a used, single-use token"
+        ),
+        calls=_indices([call for calls in repeated for call in calls]),
+        stats={"reused_tokens": len(repeated), "most_serves": most},
     )

@@ -41,6 +41,7 @@ class CauseId(StrEnum):
     SLOW_REFRESH_INLINE = "cause.slow-refresh-inline"
     SIGNATURE_REQUIRED = "cause.signature-required"
     WRONG_APP = "cause.wrong-app"
+    OBF_REUSED = "cause.obf-reused"
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,13 @@ CAUSES: Mapping[CauseId, CauseInfo] = {
         "zm:cid:<client_id> is the token's iss), for this user's grant.",
         ("contract.issuer-client-id", "contract.token-live"),
     ),
+    CauseId.OBF_REUSED: CauseInfo(
+        "The OBF callback serves one token more than once",
+        "Mint a new OBF token from Zoom on every call (GET /v2/users/{userId}/token?"
+        "type=onbehalf) and never cache it: OBF tokens are single-use, so a cached one "
+        "fails every bot after the first.",
+        ("obf.fresh-per-call",),
+    ),
 }
 
 
@@ -193,6 +201,7 @@ SEVERITY: Final = (
     CauseId.WRONG_APP,
     CauseId.SIGNATURE_REQUIRED,
     CauseId.REFRESH_RACE,
+    CauseId.OBF_REUSED,
     CauseId.EMPTY_SUCCESS,
     CauseId.REFRESH_FAILED,
     CauseId.REFRESH_TIMER,
@@ -205,6 +214,7 @@ _PREDICATES: Final[tuple[tuple[CauseId, Callable[[TimelineStats], Finding | None
     (CauseId.WRONG_APP, answers.wrong_app),
     (CauseId.SIGNATURE_REQUIRED, answers.signature_required),
     (CauseId.REFRESH_RACE, refresh.refresh_race),
+    (CauseId.OBF_REUSED, answers.obf_reused),
     (CauseId.EMPTY_SUCCESS, refresh.empty_success),
     (CauseId.REFRESH_FAILED, refresh.refresh_failed),
     (CauseId.REFRESH_TIMER, expiry.refresh_timer),

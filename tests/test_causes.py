@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 import pytest
 
@@ -711,5 +712,25 @@ def test_every_cause_has_a_predicate_and_a_rank() -> None:
         *ids(diagnose(slow_inline())),
         *ids(diagnose(timeline([call(0, 0, token=None, status=401)]))),
         *ids(diagnose(timeline([call(0, 0, issuer="zm:cid:Other")]))),
+        *ids(diagnose(obf_cached())),
     }
     assert found == set(CauseId)
+
+
+def obf_cached() -> Timeline:
+    """Two bots' OBF calls answered with one token; the second fails obf.fresh-per-call."""
+    first = replace(call(0, 0, token="OBF", remaining=None, issuer=None), label="bot_obf")
+    second = replace(
+        call(1, 60, token="OBF", remaining=None, issuer=None, failed=["obf.fresh-per-call"]),
+        label="bot_obf",
+    )
+    return timeline([first, second])
+
+
+def test_an_obf_token_served_twice_is_named_with_the_rule_it_explains() -> None:
+    found = only(diagnose(obf_cached(), failed_rules=["obf.fresh-per-call"]), CauseId.OBF_REUSED)
+    assert found.rules == ("obf.fresh-per-call",)
+    assert found.evidence["calls"] == [0, 1]
+    assert found.evidence["reused_tokens"] == 1 and found.evidence["most_serves"] == 2
+    # Access tokens served on many calls are a healthy cache, not this cause.
+    assert CauseId.OBF_REUSED not in ids(diagnose(timeline([call(0, 0), call(1, 60)])))

@@ -16,6 +16,7 @@ from typing import Protocol
 from recall_sim.simulator.clock import Clock
 from recall_sim.simulator.connections import AsyncNetwork, open_stream
 from recall_sim.simulator.judge import Judgement, judge
+from recall_sim.simulator.observation import Observation
 from recall_sim.simulator.prober import aprobe
 from recall_sim.simulator.recall.journal import CallJournal, CallPurpose, CallRecord
 from recall_sim.simulator.recall.settings import RecallSettings
@@ -168,9 +169,54 @@ class CallbackCaller:
         """The credential's last ``limit`` calls, oldest first (what a log's cause reads)."""
         return self._journal.records(credential=credential, limit=limit)
 
+    def recent_to(self, url: str, *, purpose: CallPurpose, limit: int) -> list[CallRecord]:
+        """The last ``limit`` calls of ``purpose`` to ``url`` (masked as the journal masks
+        it), oldest first: the history a bot's failed call is diagnosed from."""
+        masked = self._settings().url_secrets.mask_url(url)
+        return [r for r in self._journal.records(purpose=purpose) if r.url == masked][-limit:]
+
     def link(self, result: CallResult, credential: uuid.UUID) -> None:
         """Attach the credential a create produced to that call's journal record."""
         self._journal.link(result.record.seq, credential)
+
+    async def observe(self, url: str) -> tuple[Observation, bool]:
+        """One GET of ``url`` as Recall makes it (the settings' deadline, signed when a
+        verification secret is set), not graded: for calls whose answer is graded by rules
+        of their own (a bot's token callbacks). Returns the observation and whether it was
+        signed; `record` journals the graded call."""
+        settings = self._settings()
+        headers = self._signature_headers(settings.verification_secret)
+        observation = await aprobe(
+            url,
+            deadline=settings.callback_deadline,
+            headers=headers,
+            network=self._network,
+            clock=self._clock,
+        )
+        return observation, headers is not None
+
+    def record(
+        self,
+        judgement: Judgement,
+        *,
+        purpose: CallPurpose,
+        signed: bool,
+        bot: uuid.UUID | None = None,
+        notes: tuple[str, ...] = (),
+    ) -> CallResult:
+        """Journal a call made with `observe` and graded by its caller."""
+        secrets = self._settings().url_secrets
+        record = self._journal.record(
+            judgement,
+            purpose=purpose,
+            credential=None,
+            oauth_app=None,
+            signed=signed,
+            secrets=secrets,
+            bot=bot,
+            notes=notes,
+        )
+        return CallResult(judgement=judgement, record=record, secrets=secrets)
 
     async def call(
         self,

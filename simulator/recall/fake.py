@@ -19,13 +19,21 @@ from typing import Any, TypeVar
 
 from recall_sim.simulator.clock import SYSTEM_CLOCK, Clock
 from recall_sim.simulator.connections import AsyncNetwork, open_stream
+from recall_sim.simulator.recall.bot_tokens import MintedTokenRegistry
+from recall_sim.simulator.recall.bots import (
+    INVALID_MEETING_URL,
+    Bot,
+    BotRunner,
+    BotZoom,
+    zoom_meeting,
+)
 from recall_sim.simulator.recall.caller import CallbackCaller, TokenInspector
 from recall_sim.simulator.recall.credentials import (
     AccessToken,
     CredentialCreated,
     CredentialLifecycle,
 )
-from recall_sim.simulator.recall.errors import NotFound
+from recall_sim.simulator.recall.errors import InvalidInput, NotFound
 from recall_sim.simulator.recall.journal import (
     CallJournal,
     CallPurpose,
@@ -125,6 +133,13 @@ class FakeRecall:
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self.zoom: ZoomClient | None = None
+        self._minted: MintedTokenRegistry | None = None
+        self._bots = BotRunner(
+            caller=caller,
+            clock=clock,
+            settings=lambda: self._settings,
+            tokens=lambda: self._minted,
+        )
         self._meeting_sync = MeetingSync(
             store=self.store, clock=clock, token=self._credentials.access_token, zoom=self._zoom
         )
@@ -168,6 +183,12 @@ class FakeRecall:
         sync); the simulator app sets it to its fake Zoom. None detaches: a
         Recall-managed create is then refused, naming why."""
         self.zoom = zoom
+
+    def attach_minted_tokens(self, registry: MintedTokenRegistry | None) -> None:
+        """Grade a bot's OBF, ZAK and join tokens against what this Zoom minted (an OBF
+        token is presented with ``use_token``); the simulator app sets it to its fake Zoom.
+        None detaches: bots then take any bare token as valid, and say so."""
+        self._minted = registry
 
     # apps
 
@@ -379,10 +400,12 @@ class FakeRecall:
         since_seq: int | None = None,
         since_time: float | None = None,
         limit: int | None = None,
+        bot: IdLike | None = None,
     ) -> list[CallRecord]:
         """The call journal, oldest first, filtered (see `CallJournal.records`)."""
         return self.journal.records(
             credential=None if credential is None else _id(credential, "zoom oauth credential"),
+            bot=None if bot is None else _id(bot, "bot"),
             accepted=accepted,
             purpose=None if purpose is None else CallPurpose(purpose),
             rule=rule,
@@ -390,6 +413,46 @@ class FakeRecall:
             since_time=since_time,
             limit=limit,
         )
+
+    # bots (see `bots`)
+
+    def create_bot(
+        self, *, meeting_url: str, zoom: BotZoom | None = None, join_at: float | None = None
+    ) -> Bot:
+        """A bot for a Zoom meeting URL (InvalidInput names ``meeting_url`` otherwise). It
+        joins at ``join_at`` (a Unix time on the simulation clock; None: at once) while the
+        fake runs, or when `join_bot` is called."""
+        meeting = zoom_meeting(meeting_url)
+        if meeting is None:
+            raise InvalidInput({"meeting_url": [INVALID_MEETING_URL]})
+        bot = self._bots.create(
+            meeting_url=meeting_url, meeting=meeting, zoom=zoom or BotZoom(), join_at=join_at
+        )
+        loop = self._loop
+        if (
+            loop is not None
+            and loop.is_running()
+            and (join_at is None or join_at <= self.clock.now())
+        ):
+            loop.call_soon_threadsafe(self._bots.start_join, bot.id)
+        return bot
+
+    def get_bot(self, bot_id: IdLike) -> Bot:
+        bot = self._bots.get(_id(bot_id, "bot"))
+        if bot is None:
+            raise NotFound("bot", bot_id)
+        return bot
+
+    async def ajoin_bot(self, bot_id: IdLike) -> Bot:
+        """Join the bot now (or wait for its join under way): call its token callbacks once
+        each and record the outcome in its status changes; the bot afterwards."""
+        bot = await self._bots.join(_id(bot_id, "bot"))
+        if bot is None:
+            raise NotFound("bot", bot_id)
+        return bot
+
+    def join_bot(self, bot_id: IdLike) -> Bot:
+        return self._blocking(self.ajoin_bot(bot_id), "join_bot")
 
     # meeting sync (see `meeting_sync`)
 
@@ -426,20 +489,23 @@ class FakeRecall:
     # lifecycle
 
     def reset(self) -> None:
-        """Forget every app, credential, log and journal entry; settings stay."""
+        """Forget every app, credential, log, bot and journal entry; settings stay."""
         self.store.clear()
         self.journal.clear()
         self.rate_limiter.reset()
+        self._bots.clear()
 
     async def astart(self) -> None:
         """Bind to the running loop and start the scheduled poller (the server's lifespan)."""
         self._loop = asyncio.get_running_loop()
         self._poller.start()
+        self._bots.start()
 
     async def aclose(self) -> None:
         """Stop polling and background meeting syncs (the journal file needs nothing: every
         call's line is already in it)."""
         await self._poller.stop()
+        await self._bots.stop()
         await self._meeting_sync.aclose()
         self._loop = None
 

@@ -46,6 +46,10 @@ class CallPurpose(StrEnum):
     POLL = "poll"
     VALIDATE = "validate"
     ACCESS_TOKEN = "access_token"  # noqa: S105 - a purpose, not a password
+    # A bot's token callbacks (SPEC §7), called once each just before the bot joins.
+    BOT_OBF = "bot_obf"
+    BOT_ZAK = "bot_zak"
+    BOT_JOIN_TOKEN = "bot_join_token"  # noqa: S105 - a purpose, not a password
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,10 @@ class CallRecord:
     token: str | None
     remaining_validity_s: float | None
     signed: bool
+    bot: uuid.UUID | None = None  # the bot a bot_* call was made for
+    # What the fake Recall made of the call beyond the verdicts: a bot's outcome, and the
+    # assumptions and choices it rests on, each labelled as one.
+    notes: tuple[str, ...] = ()
 
     @property
     def failed_rules(self) -> tuple[str, ...]:
@@ -97,6 +105,8 @@ class CallRecord:
             "token": self.token,
             "remaining_validity_s": self.remaining_validity_s,
             "signed": self.signed,
+            "bot": None if self.bot is None else str(self.bot),
+            "notes": list(self.notes),
         }
 
 
@@ -191,6 +201,8 @@ class CallJournal:
         oauth_app: uuid.UUID | None,
         signed: bool,
         secrets: SecretPolicy = NO_NAMED_SECRETS,
+        bot: uuid.UUID | None = None,
+        notes: tuple[str, ...] = (),
     ) -> CallRecord:
         """Append what one call produced; the judgement's raw token is redacted here, and
         the URL parts ``secrets`` names are masked (their values hidden in the details)."""
@@ -221,6 +233,8 @@ class CallJournal:
                     None if judgement.remaining is None else round(judgement.remaining, 1)
                 ),
                 signed=signed,
+                bot=bot,
+                notes=tuple(redact_text(n, secrets=hidden) for n in notes),
             )
             self._records.append(record)
             # Under the lock, so the file's lines are in ``seq`` order. A create call is
@@ -251,6 +265,7 @@ class CallJournal:
         since_seq: int | None = None,
         since_time: float | None = None,
         limit: int | None = None,
+        bot: uuid.UUID | None = None,
     ) -> list[CallRecord]:
         """Records oldest first, filtered; ``rule`` keeps calls where that rule failed,
         ``limit`` keeps the newest ones."""
@@ -260,6 +275,7 @@ class CallJournal:
             r
             for r in snapshot
             if (credential is None or r.credential == credential)
+            and (bot is None or r.bot == bot)
             and (accepted is None or r.accepted == accepted)
             and (purpose is None or r.purpose == purpose)
             and (rule is None or rule in r.failed_rules)

@@ -1,4 +1,5 @@
-"""Assemble the fake Recall's HTTP surface: the API under ``/api/v2`` and the control API.
+"""Assemble the fake Recall's HTTP surface: the API under ``/api/v2``, the bot API under
+``/api/v1`` and the control API.
 
 Both are FastAPI sub-applications mounted on the host app, so each keeps its own
 error handlers (DRF shapes) and OpenAPI schema (``/api/v2/openapi.json``) without
@@ -17,6 +18,7 @@ from fastapi import FastAPI
 from recall_sim.simulator.control_guard import ControlAccess, ControlGuard
 from recall_sim.simulator.recall.api.apps import apps_router
 from recall_sim.simulator.recall.api.auth import Guard
+from recall_sim.simulator.recall.api.bots import bots_router
 from recall_sim.simulator.recall.api.control import control_router
 from recall_sim.simulator.recall.api.credentials import credentials_router
 from recall_sim.simulator.recall.api.errors import install_error_handlers
@@ -27,7 +29,9 @@ from recall_sim.simulator.recall.fake import FakeRecall
 
 __all__ = [
     "API_PREFIX",
+    "BOT_API_PREFIX",
     "CONTROL_PREFIX",
+    "build_bot_api",
     "build_control_api",
     "build_recall_api",
     "build_recall_app",
@@ -35,6 +39,7 @@ __all__ = [
 ]
 
 API_PREFIX = "/api/v2"
+BOT_API_PREFIX = "/api/v1"  # Recall's bot API is still v1
 CONTROL_PREFIX = "/_sim/recall"
 
 
@@ -53,6 +58,23 @@ def build_recall_api(fake: FakeRecall) -> FastAPI:
     api.include_router(credentials_router(fake, guard))
     api.include_router(logs_router(fake, guard))
     api.include_router(meetings_router(fake, guard))
+    _without_422(api)
+    return api
+
+
+def build_bot_api(fake: FakeRecall) -> FastAPI:
+    """Recall's ``/api/v1/bot/`` (create, retrieve) as an app to mount at `BOT_API_PREFIX`,
+    with the same key, rate limits and DRF-shaped errors as the ``/api/v2`` app."""
+    api = FastAPI(
+        title="Recall.ai API (bots, simulated by recall-sim)",
+        version="1",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    install_error_handlers(api)
+    guard = Guard(fake)
+    install_method_handling(api, guard)
+    api.include_router(bots_router(fake, guard))
     _without_422(api)
     return api
 
@@ -88,6 +110,7 @@ def build_control_api(fake: FakeRecall) -> FastAPI:
 def mount_recall(app: FastAPI, fake: FakeRecall) -> None:
     """Mount the API and the control endpoints on ``app`` (whose lifespan runs the poller)."""
     app.mount(API_PREFIX, build_recall_api(fake))
+    app.mount(BOT_API_PREFIX, build_bot_api(fake))
     app.mount(CONTROL_PREFIX, build_control_api(fake))
 
 

@@ -76,10 +76,12 @@ def control_router(fake: FakeRecall) -> APIRouter:
         rule: str | None = None,
         since: str | None = None,
         limit: int | None = None,
+        bot: str | None = None,
     ) -> dict[str, Any]:
         """Every callback call the simulator made, oldest first, filtered.
 
-        ``outcome``: accepted|rejected; ``purpose``: create|poll|validate|access_token;
+        ``outcome``: accepted|rejected; ``purpose``: create|poll|validate|access_token, or a
+        bot's bot_obf|bot_zak|bot_join_token; ``bot``: the calls made for that bot;
         ``rule``: calls where that rule failed; ``since``: a ``seq`` (exclusive) or an
         ISO-8601 time (inclusive); ``limit``: the newest N.
         """
@@ -97,6 +99,7 @@ def control_router(fake: FakeRecall) -> APIRouter:
             since_seq=since_seq,
             since_time=since_time,
             limit=limit,
+            bot=bot,
         )
         return {"last_seq": fake.journal.last_seq, "calls": [r.to_json() for r in records]}
 

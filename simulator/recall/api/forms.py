@@ -6,13 +6,16 @@ sees ``{"client_id": ["This field is required."], "kind": ["\\"x\\" is not a val
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from recall_sim.simulator.recall.bots import INVALID_MEETING_URL, BotZoom, zoom_meeting
 from recall_sim.simulator.recall.errors import InvalidInput
 from recall_sim.simulator.recall.models import AppKind, parse_uuid
 from recall_sim.simulator.recall.recall_managed import AuthorizationCode
@@ -25,9 +28,11 @@ __all__ = [
     "URL_LENGTH_PATTERN",
     "AppCreate",
     "AppUpdate",
+    "BotCreate",
     "CredentialCreate",
     "parse_app_create",
     "parse_app_update",
+    "parse_bot_create",
     "parse_credential_create",
 ]
 
@@ -41,6 +46,20 @@ NOT_STRING = "Not a valid string."
 NO_NULL_CHARS = "Null characters are not allowed."
 TOO_LONG = f"Ensure this field has no more than {MAX_LENGTH} characters."
 BAD_URL = "Enter a valid URL."
+BAD_DATETIME = (
+    "Datetime has wrong format. Use one of these formats instead: "
+    "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
+)
+# The date-times `_Fields.datetime` reads (DRF's ISO 8601 input, as its message says).
+DATETIME_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})?$"
+)
+# A Zoom meeting URL as `bots.zoom_meeting` reads it (at most 200 characters).
+ZOOM_MEETING_URL_PATTERN = (
+    r"^[Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9-]+\.)*[Zz][Oo][Oo][Mm]\.[Uu][Ss]"
+    r"/([jsw]|wc/join|wc)/[0-9]{9,11}(/join)?/?(\?[^#\x00-\x20\x7f-\uffff]*)?$"
+)
 EXACTLY_ONE = (
     "Provide exactly one of access_token_callback_url (customer-managed OAuth) or "
     "authorization_code (Recall-managed OAuth)."
@@ -172,6 +191,25 @@ class _Fields:
             return None
         return text
 
+    def datetime(self, name: str) -> float | None:
+        """A DRF DateTimeField in ISO 8601, as a Unix time (a naive time is UTC)."""
+        if not self._present(name):
+            return None
+        value = self.data[name]
+        if value is None:
+            self.fail(name, NOT_NULL)
+            return None
+        text = value.strip() if isinstance(value, str) else ""
+        if not re.fullmatch(DATETIME_PATTERN, text):
+            self.fail(name, BAD_DATETIME)
+            return None
+        try:
+            parsed = datetime.fromisoformat(text.upper().replace(" ", "T"))
+        except ValueError:  # 2026-02-30, 25:00
+            self.fail(name, BAD_DATETIME)
+            return None
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+
     def choice(self, name: str, choices: type[E]) -> E | None:
         if not self._present(name):
             return None
@@ -302,3 +340,31 @@ def _authorization_code(fields: _Fields) -> AuthorizationCode | None:
     if code is None or redirect_uri is None:
         return None
     return AuthorizationCode(code, redirect_uri, verifier)
+
+
+@dataclass(frozen=True)
+class BotCreate:
+    """``POST /api/v1/bot/``: the Zoom meeting, its token callbacks and when to join."""
+
+    meeting_url: str
+    zoom: BotZoom
+    join_at: float | None
+
+
+_BOT_ZOOM_URLS = ("obf_token_url", "zak_url", "join_token_url")
+
+
+def parse_bot_create(data: Mapping[str, Any]) -> BotCreate:
+    fields = _Fields(data)
+    meeting_url = fields.string("meeting_url", url=True)
+    if meeting_url is not None and zoom_meeting(meeting_url) is None:
+        fields.fail("meeting_url", INVALID_MEETING_URL)
+    urls: dict[str, str | None] = dict.fromkeys(_BOT_ZOOM_URLS)
+    if data.get("zoom") is not None and (nested := fields.nested("zoom")) is not None:
+        for name in _BOT_ZOOM_URLS:
+            if nested.data.get(name) is not None:
+                urls[name] = nested.string(name, url=True)
+    join_at = fields.datetime("join_at") if data.get("join_at") is not None else None
+    fields.check()
+    assert meeting_url is not None
+    return BotCreate(meeting_url, BotZoom(**urls), join_at)

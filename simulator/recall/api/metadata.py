@@ -19,6 +19,8 @@ __all__ = [
     "APP_INSTANCE",
     "APP_LIST",
     "APP_LOG_LIST",
+    "BOT_INSTANCE",
+    "BOT_LIST",
     "CREDENTIAL_INSTANCE",
     "CREDENTIAL_LIST",
     "CREDENTIAL_LOG_LIST",
@@ -97,3 +99,14 @@ ACCESS_TOKEN = _view("Access token")
 VALIDATE = _view("Validate")
 CREDENTIAL_LOG_LIST = _view("Zoom OAuth Credential Log List")
 APP_LOG_LIST = _view("Zoom OAuth App Log List")
+BOT_LIST = _view(
+    "Bot List",
+    [
+        _field("id", "string", read_only=True),
+        _field("meeting_url", "url", required=True, max_length=MAX_LENGTH),
+        _field("zoom", "nested object", required=False),
+        _field("join_at", "datetime", required=False),
+        _field("status_changes", "list", read_only=True),
+    ],
+)
+BOT_INSTANCE = _view("Bot Instance")

@@ -12,10 +12,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
+from recall_sim.simulator.recall import bots
 from recall_sim.simulator.recall.api.forms import (
+    DATETIME_PATTERN,
     HTTP_URL_PATTERN,
+    MAX_LENGTH,
     STRING_PATTERN,
     URL_LENGTH_PATTERN,
+    ZOOM_MEETING_URL_PATTERN,
 )
 from recall_sim.simulator.recall.credentials import AccessToken
 from recall_sim.simulator.recall.models import (
@@ -31,8 +35,12 @@ from recall_sim.simulator.recall.models import (
 __all__ = [
     "APP_CREATE_BODY",
     "APP_UPDATE_BODY",
+    "BOT_CREATE_BODY",
     "CREDENTIAL_CREATE_BODY",
     "AccessTokenOut",
+    "Bot",
+    "BotMeetingUrl",
+    "BotStatusChange",
     "ChoiceOut",
     "DetailOut",
     "DuplicateOut",
@@ -327,3 +335,101 @@ class ZoomMeetingToCredential(BaseModel):
 
 class PaginatedZoomMeetingToCredentialList(_Paginated):
     results: list[ZoomMeetingToCredential]
+
+
+# Bots (``/api/v1/bot/``): the documented fields this simulator has something to say in.
+
+
+class BotMeetingUrl(BaseModel):
+    """The meeting a bot's ``meeting_url`` names, as Recall's bot objects show it."""
+
+    meeting_id: str
+    meeting_password: str | None
+    platform: Literal["zoom"]
+
+
+class BotStatusChange(BaseModel):
+    code: Literal[tuple(c.value for c in bots.BotCode)]  # type: ignore[valid-type]
+    message: str | None
+    created_at: Timestamp
+    sub_code: str | None
+
+
+class Bot(BaseModel):
+    """A bot: its meeting, when it joins, and how joining went (``status_changes``)."""
+
+    id: uuid.UUID
+    meeting_url: BotMeetingUrl
+    join_at: Timestamp | None
+    status_changes: list[BotStatusChange]
+
+    @classmethod
+    def of(cls, bot: bots.Bot) -> Bot:
+        return cls(
+            id=bot.id,
+            meeting_url=BotMeetingUrl(
+                meeting_id=bot.meeting.meeting_id,
+                meeting_password=bot.meeting.password,
+                platform="zoom",
+            ),
+            join_at=None if bot.join_at is None else iso_timestamp(bot.join_at),
+            status_changes=[
+                BotStatusChange(
+                    code=change.code.value,
+                    message=change.message,
+                    created_at=iso_timestamp(change.created_at),
+                    sub_code=change.sub_code,
+                )
+                for change in bot.status_changes
+            ],
+        )
+
+
+def _bot_url_field(description: str) -> dict[str, Any]:
+    return {"anyOf": [{**_CALLBACK_URL_FIELD, "description": description}, {"type": "null"}]}
+
+
+BOT_CREATE_BODY: dict[str, Any] = {
+    "title": "BotCreateIn",
+    "type": "object",
+    "required": ["meeting_url"],
+    "properties": {
+        "meeting_url": {
+            "type": "string",
+            "pattern": ZOOM_MEETING_URL_PATTERN,
+            "maxLength": MAX_LENGTH,
+            "description": "A Zoom meeting URL (https://zoom.us/j/<meeting number>?pwd=...); "
+            "the simulator's bots join Zoom meetings only.",
+        },
+        "zoom": {
+            "anyOf": [
+                {
+                    "type": "object",
+                    "title": "BotZoomIn",
+                    "properties": {
+                        "obf_token_url": _bot_url_field(
+                            "Called with a GET just before the bot joins; answers a fresh "
+                            "OBF token as plain text."
+                        ),
+                        "zak_url": _bot_url_field(
+                            "Called with a GET just before the bot joins; answers a ZAK as "
+                            "plain text."
+                        ),
+                        "join_token_url": _bot_url_field(
+                            "Called with a GET just before the bot joins; answers the "
+                            "meeting's join token for local recording as plain text, or 404 "
+                            "when none can be generated."
+                        ),
+                    },
+                },
+                {"type": "null"},
+            ]
+        },
+        "join_at": {
+            "anyOf": [{"type": "string", "pattern": DATETIME_PATTERN}, {"type": "null"}],
+            "description": "When the bot joins (ISO 8601; a time without an offset is UTC), on "
+            "the simulation clock; absent or null: at once. A pattern-valid but impossible "
+            'date (February 30) answers 400 {"join_at": [...]}.',
+        },
+    },
+}
