@@ -121,7 +121,7 @@ def _settings_from_options(config: pytest.Config) -> CheckSettings:
     given = {
         option.field: config.getoption(_flag(option.name))
         for option in options_for("check")
-        if option.name != "junitxml"
+        if option.name not in _CHECK_ONLY  # no --callback- twin: none to read
     }
     try:
         resolved = resolve(

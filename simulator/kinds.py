@@ -116,7 +116,7 @@ def not_applicable(rule_id: str, kind: TokenKind) -> str:
     """Why ``rule_id`` skips for ``kind``, naming the kind(s) it is for."""
     if rule_id == "token.upstream-failure" and kind is TokenKind.ACCESS_TOKEN:
         return (
-            "token.upstream-failure grades the obf, zak and join-token kinds; for the "
+            "token.upstream-failure is for --kind obf, zak or join-token; for the "
             "access-token kind freshness.upstream-failure grades Zoom's token endpoint"
         )
     if rule_id in ACCESS_TOKEN_ONLY:

@@ -86,9 +86,9 @@ def test_ctrl_c_stops_everything_the_demo_started():
         while time.monotonic() < deadline:
             line = process.stdout.readline()
             lines.append(line)
-            if line.startswith("[3/5]") or not line:
+            if line.startswith("[3/6]") or not line:
                 break
-        assert any(line.startswith("[2/5]") for line in lines), "".join(lines)
+        assert any(line.startswith("[2/6]") for line in lines), "".join(lines)
         process.send_signal(signal.SIGINT)
         rest, _ = process.communicate(timeout=30)
     finally:
