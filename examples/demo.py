@@ -7,9 +7,10 @@
    authorize -> code -> token flow;
 4. both callbacks registered with the fake Recall, which calls and validates them, then
    syncs each user's meetings with the token it got (GET /v2/users/me and .../meetings);
-5. ``recall-sim check`` on user A's callback with every option that exercises a rule;
-6. ``recall-sim check --kind obf`` on user A's OBF callback (the one Recall's bots call
-   before joining a meeting outside the user's account; SPEC §7).
+5. ``recall-sim check --kind obf`` on user A's OBF callback (the one Recall's bots call
+   before joining a meeting outside the user's account; SPEC §7);
+6. ``recall-sim check`` on user A's access-token callback with every option that
+   exercises a rule (last: it ends by deauthorizing user A in the fake Zoom).
 
 Everything it starts is stopped on the way out, also on failure or Ctrl-C. The exit
 code is the checks': 0 when no rule failed in either. Run it from the repository root:
@@ -349,7 +350,7 @@ class Demo:
             "--report-json",
             str(report_json),
         ]
-        step = "[5/6]" if kind == "access-token" else "[6/6]"
+        step = "[6/6]" if kind == "access-token" else "[5/6]"
         about = "about a minute" if kind == "access-token" else "about half a minute"
         self.say(
             f"{step} recall-sim check " + masked(url_a) + "\n"
@@ -444,14 +445,15 @@ def run(options: argparse.Namespace) -> int:
                 )
             demo.say("")
             report_obf = options.report_json.with_name(options.report_json.stem + "-obf.json")
+            # The same users' OBF callbacks (same secret, the path Recall's bots call) first:
+            # the access-token check ends by deauthorizing user A in the fake Zoom.
+            obf = [(user, obf_url(url)) for user, url in registered]
+            obf_code = demo.check(obf[0], obf[1], options, kind="obf", report_json=report_obf)
+            demo.epilogue(report_obf)
             code = demo.check(
                 registered[0], registered[1], options, report_json=options.report_json
             )
             demo.epilogue(options.report_json)
-            # The same users' OBF callbacks: same secret, the path Recall's bots call.
-            obf = [(user, obf_url(url)) for user, url in registered]
-            obf_code = demo.check(obf[0], obf[1], options, kind="obf", report_json=report_obf)
-            demo.epilogue(report_obf)
             if options.report_json.parent != Path(tmp):
                 demo.say(f"  JSON reports: {options.report_json}, {report_obf}")
             for name, exit_code in (("access-token", code), ("obf", obf_code)):
