@@ -189,7 +189,7 @@ OPTIONS: Final[tuple[Option, ...]] = (
     Option(
         "meeting-id",
         "meeting_id",
-        CHECK_WATCH,
+        CHECK,
         "the Zoom meeting id a join-token URL is for (join-token.* rules)",
         metavar="ID",
     ),
