@@ -50,12 +50,7 @@ def _graded(observation: Observation) -> tuple[Outcome, str]:
         error = observation.error.kind.value if observation.error else "no answer"
         return Outcome.FAIL, f"no answer ({error}); Recall expects 404"
     if 200 <= status < 300:
-        what = "an empty body" if not body else "a body"
-        return (
-            Outcome.FAIL,
-            f"HTTP {status} with {what}: the bot fails to join; answer 404 when no join "
-            "token can be generated",
-        )
+        return Outcome.FAIL, f"HTTP {status} with {'an empty body' if not body else 'a body'}"
     if status == 404:
         return Outcome.PASS, "HTTP 404"
     return Outcome.WARN, f"HTTP {status}, not the 404 Recall documents for 'no token'"
@@ -102,6 +97,11 @@ def check_404_when_unavailable(ctx: CheckContext) -> RuleResult:
     detail = "; ".join(f"with {label}: {why}" for label, _, why, _, _ in seen)
     if outcome is Outcome.PASS:
         return RuleResult(Verdict(rid, outcome, detail, evidence))
+    if outcome is Outcome.FAIL:
+        detail += (
+            ". Recall documents: with a 2xx that holds no valid join token the bot fails to "
+            "join; answer 404 when no token can be generated"
+        )
     _label, _, _, shown, url = next(s for s in seen if s[1] is outcome)
     evidence["body"] = redact_text(shown.body.decode("utf-8", "replace"))[:200]
     return RuleResult(Verdict(rid, outcome, detail, evidence), ctx.curl(url))

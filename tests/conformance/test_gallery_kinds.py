@@ -56,7 +56,8 @@ class KindCallback:
         kind = TokenKind(request.path_params["kind"])
         user = request.query_params.get("user-id", "")
         given = request.query_params.get("auth_token", "")
-        if user not in self.access_tokens or not hmac.compare_digest(given, self.secret):
+        known = hmac.compare_digest(given.encode(), self.secret.encode())
+        if user not in self.access_tokens or not known:
             return PlainTextResponse("unauthorized", status_code=401)
         if self.flaw == "cache" and self.cached is not None:
             return self._token(self.cached)
