@@ -1,5 +1,6 @@
-"""``make demo`` end to end: every rule exercised against the reference, nothing failed or
-skipped, no secret printed, and nothing left running (also after Ctrl-C)."""
+"""``make demo`` end to end: every rule of each checked kind (access-token, obf) exercised
+against the reference, nothing failed, nothing skipped but the other kinds' rules, no
+secret printed, and nothing left running (also after Ctrl-C)."""
 
 from __future__ import annotations
 
