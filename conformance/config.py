@@ -13,6 +13,7 @@ from recall_sim.simulator.commands.options import (
     DEFAULT_FRESHNESS_WINDOW,
     DEFAULT_FUZZ_EXAMPLES,
 )
+from recall_sim.simulator.kinds import TokenKind
 from recall_sim.simulator.prober import url_problem
 from recall_sim.simulator.rules import RULES
 from recall_sim.simulator.signing import check_signing_secret
@@ -41,6 +42,8 @@ class CheckConfig:
     """The options of ``recall-sim check`` / ``pytest --callback-url``."""
 
     url: str
+    kind: str = TokenKind.ACCESS_TOKEN.value  # which token callback (SPEC §7), --kind
+    meeting_id: str | None = None  # the meeting a join-token URL is for
     client_id: str | None = None
     expect_user_id: str | None = None
     other_user_url: str | None = None
@@ -60,9 +63,16 @@ class CheckConfig:
     # "file recall-sim.toml"), never the value: the reports say it.
     config_sources: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def token_kind(self) -> TokenKind:
+        return TokenKind(self.kind)
+
     def validate(self) -> CheckConfig:
         """Raise UsageError naming the bad option and its value; return self when all is well."""
         _check_http_url("URL", self.url)
+        if self.kind not in {k.value for k in TokenKind}:
+            kinds = ", ".join(k.value for k in TokenKind)
+            raise UsageError(f"--kind must be one of {kinds}, got {self.kind!r}")
         if self.other_user_url is not None:
             _check_http_url("--other-user-url", self.other_user_url)
             if self.other_user_url == self.url:

@@ -170,6 +170,7 @@ class CheckContext:
             client_id=self.config.client_id,
             expected_user_id=expected_user_id or self.config.expect_user_id,
             clock=self.clock,
+            kind=self.config.token_kind,
         )
         self.record(judged, label=label)
         return judged
@@ -241,6 +242,7 @@ class CheckContext:
             client_id=self.config.client_id,
             expected_user_id=self.config.expect_user_id,
             clock=_StoppedClock(handed.started_at + handed.timings.total),
+            kind=self.config.token_kind,
         )
         self.record(judged, label="baseline")
         return judged

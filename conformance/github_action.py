@@ -41,6 +41,8 @@ class InputError(ValueError):
 @dataclass(frozen=True)
 class ActionInputs:
     url: str
+    kind: str = ""
+    meeting_id: str = ""
     client_id: str = ""
     expect_user_id: str = ""
     other_user_url: str = ""
@@ -66,6 +68,8 @@ class ActionInputs:
             raise InputError(f"input 'strict' must be true or false, got {strict!r}")
         return cls(
             url=url,
+            kind=get("KIND"),
+            meeting_id=get("MEETING_ID"),
             client_id=get("CLIENT_ID"),
             expect_user_id=get("EXPECT_USER_ID"),
             other_user_url=get("OTHER_USER_URL"),
@@ -85,6 +89,8 @@ def check_argv(inputs: ActionInputs, *, report_json: Path) -> list[str]:
     """The ``recall-sim`` arguments for these inputs (run in-process: no process list)."""
     argv = ["check", inputs.url, "--format", "github", "--report-json", str(report_json)]
     options = [
+        ("--kind", inputs.kind),
+        ("--meeting-id", inputs.meeting_id),
         ("--client-id", inputs.client_id),
         ("--expect-user-id", inputs.expect_user_id),
         ("--other-user-url", inputs.other_user_url),

@@ -228,7 +228,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         for result in explained:
             say(result.explain(cause=report.cause_of(result.rule)))
             terminalreporter.write_line("")
-    terminalreporter.write_sep("=", f"recall-sim conformance: {report.target}")
+    kind = "" if report.kind == "access-token" else f" (--kind {report.kind})"
+    terminalreporter.write_sep("=", f"recall-sim conformance: {report.target}{kind}")
+    for note in report.notes:  # SPEC §7: the assumed budget of these kinds, said every time
+        if kind and "is an assumption" in note:
+            terminalreporter.write_line(f"note: {note}")
     if report.sources_text():
         terminalreporter.write_line(report.sources_text())
     markup = terminalreporter.config.stash.get(MARKUP_KEY, False)

@@ -111,6 +111,7 @@ class Report:
     causes: list[Cause] = field(default_factory=list)
     timeline: Timeline = field(default_factory=Timeline)
     config_sources: Mapping[str, str] = field(default_factory=dict)
+    kind: str = "access-token"  # which token callback was checked (SPEC §7)
 
     def sources_text(self) -> str:
         """Where the settings came from, for the terminal (empty when all are defaults)."""
@@ -137,6 +138,7 @@ class Report:
     def to_json(self) -> dict[str, Any]:
         return {
             "target": self.target,
+            "kind": self.kind,
             "started_at": datetime.fromtimestamp(self.started_at, UTC)
             .isoformat()
             .replace("+00:00", "Z"),

@@ -12,6 +12,7 @@ from recall_sim.conformance.rules.auth import run_seed
 from recall_sim.conformance.rules.registry import CHECKS
 from recall_sim.conformance.zoom_admin import ZoomAdmin, ZoomAdminError
 from recall_sim.simulator.causes import diagnose
+from recall_sim.simulator.kinds import ASSUMED_BUDGET_NOTE, TokenKind
 from recall_sim.simulator.observation import Observation
 from recall_sim.simulator.rules import Outcome
 from recall_sim.simulator.timeline import ZoomEventPoint
@@ -48,7 +49,10 @@ class ConformanceRun:
             seed=run_seed(self.context),
             started_at=time.time(),
             config_sources=dict(config.config_sources),
+            kind=config.kind,
         )
+        if config.token_kind is not TokenKind.ACCESS_TOKEN:
+            self.report.notes.append(ASSUMED_BUDGET_NOTE.format(kind=config.kind))
         self.running: str | None = None  # the rule being graded right now
         self.interrupted_during: str | None = None
         self._noted_secret_parts = False

@@ -85,8 +85,29 @@ class ZoomAdmin:
             self._request("POST", f"/users/{user_id}/deauthorize", json=body)["revoked_grants"]
         )
 
-    def inject_fault(self, kind: str, *, count: int, seconds: float = 1.0) -> None:
-        self._request("POST", "/faults", json={"kind": kind, "count": count, "seconds": seconds})
+    def inspect_minted(self, token: str) -> dict[str, Any]:
+        """What the fake Zoom minted an OBF token, ZAK or join token as: ``{"minted": false}``
+        or its record (``kind``, ``user_id``, ``client_id``, ``meeting_id``, ``uses``, and
+        ``age_s``/``remaining_s`` on the fake Zoom's clock); the token goes in the body."""
+        record: dict[str, Any] = self._request(
+            "POST", "/tokens/minted/inspect", json={"token": token}
+        )
+        return record
+
+    def restore_user(self, user_id: str, *, client_id: str | None = None) -> int:
+        """Undo `deauthorize_user`: the grants it revoked work again (the user reconnects)."""
+        body = {"client_id": client_id} if client_id is not None else {}
+        return int(self._request("POST", f"/users/{user_id}/restore", json=body)["restored_grants"])
+
+    def inject_fault(
+        self, kind: str, *, count: int, seconds: float = 1.0, endpoint: str = "token"
+    ) -> None:
+        """Queue a fault on one of the fake Zoom's endpoints (token, obf, zak, join_token)."""
+        self._request(
+            "POST",
+            "/faults",
+            json={"kind": kind, "count": count, "seconds": seconds, "endpoint": endpoint},
+        )
 
     def clear_faults(self) -> None:
         self._request("DELETE", "/faults")

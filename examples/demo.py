@@ -7,10 +7,13 @@
    authorize -> code -> token flow;
 4. both callbacks registered with the fake Recall, which calls and validates them, then
    syncs each user's meetings with the token it got (GET /v2/users/me and .../meetings);
-5. ``recall-sim check`` on user A's callback with every option that exercises a rule.
+5. ``recall-sim check --kind obf`` on user A's OBF callback (the one Recall's bots call
+   before joining a meeting outside the user's account; SPEC §7);
+6. ``recall-sim check`` on user A's access-token callback with every option that
+   exercises a rule (last: it ends by deauthorizing user A in the fake Zoom).
 
 Everything it starts is stopped on the way out, also on failure or Ctrl-C. The exit
-code is the check's: 0 when no rule failed. Run it from the repository root:
+code is the checks': 0 when no rule failed in either. Run it from the repository root:
 ``.venv/bin/python examples/demo.py [--freshness-window S] [--report-json PATH]``.
 Secrets (the Recall API key, the verification secret, the callback secrets) are
 generated per run and shown only as fingerprints; the fake Zoom's default app
@@ -70,6 +73,11 @@ def masked(url: str) -> str:
     """The callback URL with its secret replaced, for printing."""
     head, _, _ = url.partition("auth_token=")
     return head + "auth_token=***" if "auth_token=" in url else url
+
+
+def obf_url(access_token_url: str) -> str:
+    """The reference's OBF callback URL for the user of an access-token URL (same secret)."""
+    return access_token_url.replace("/zoom/access-token?", "/zoom/obf-token?", 1)
 
 
 def free_port() -> int:
@@ -196,7 +204,7 @@ class Demo:
         )
         self.wait_ready(child, f"{self.sim_url}/_sim/health")
         self.say(
-            f"[1/5] fake Recall + fake Zoom    {self.sim_url}   (recall-sim serve; Zoom tokens "
+            f"[1/6] fake Recall + fake Zoom    {self.sim_url}   (recall-sim serve; Zoom tokens "
             f"live {ZOOM_TOKEN_LIFETIME} s)\n"
             f"      Recall API key {fingerprint(self.api_key)}, verification secret "
             f"{fingerprint(self.whsec)} (both generated for this run)"
@@ -227,7 +235,7 @@ class Demo:
         )
         self.wait_ready(child, f"{self.ref_url}/healthz")
         self.say(
-            f"[2/5] reference callback         {self.ref_url}   "
+            f"[2/6] reference callback         {self.ref_url}   "
             "(python -m examples.reference_callback)\n"
             f"      Zoom app {client_id} / {client_secret} (the fake's default), "
             f"tokens in {database}"
@@ -303,17 +311,30 @@ class Demo:
         found: dict[str, Any] = results[0]
         return found
 
-    def check(self, a: tuple[str, str], b: tuple[str, str], options: argparse.Namespace) -> int:
+    def check(
+        self,
+        a: tuple[str, str],
+        b: tuple[str, str],
+        options: argparse.Namespace,
+        *,
+        kind: str = "access-token",
+        report_json: Path,
+    ) -> int:
         (user_a, url_a), (_, url_b) = a, b
         client_id, _ = self.zoom_app()
+        if kind == "access-token":
+            kind_options = ["--client-id", client_id]
+            shown = f"--client-id {client_id}"
+        else:  # the access token's claim rules skip for other kinds: no client id to give
+            kind_options = ["--kind", kind]
+            shown = f"--kind {kind}"
         argv = [
             sys.executable,
             "-m",
             "recall_sim.simulator.cli",
             "check",
             url_a,
-            "--client-id",
-            client_id,
+            *kind_options,
             "--expect-user-id",
             user_a,
             "--other-user-url",
@@ -325,15 +346,17 @@ class Demo:
             "--freshness-window",
             f"{options.freshness_window:g}",
             "--report-json",
-            str(options.report_json),
+            str(report_json),
         ]
+        step = "[6/6]" if kind == "access-token" else "[5/6]"
+        about = "about a minute" if kind == "access-token" else "about half a minute"
         self.say(
-            "[5/5] recall-sim check " + masked(url_a) + "\n"
-            f"        --client-id {client_id} --expect-user-id {user_a}\n"
+            f"{step} recall-sim check " + masked(url_a) + "\n"
+            f"        {shown} --expect-user-id {user_a}\n"
             f"        --other-user-url {masked(url_b)}\n"
             f"        --signing-secret whsec_*** --zoom-admin {self.sim_url}/_sim/zoom "
             f"--freshness-window {options.freshness_window:g}\n"
-            "      every rule runs: about a minute\n"
+            f"      every rule of the {kind} kind runs: {about}\n"
         )
         try:
             completed = subprocess.run(  # noqa: S603 (our own interpreter and arguments)
@@ -398,7 +421,7 @@ def run(options: argparse.Namespace) -> int:
                 user_id = demo.onboard(email)
                 users.append(user_id)
                 demo.say(
-                    f"[3/5] onboarded {email:<18} Zoom user {user_id} "
+                    f"[3/6] onboarded {email:<18} Zoom user {user_id} "
                     "(authorize -> code -> token, GET /v2/users/me)\n"
                     f"      {MEETINGS_PER_USER} meetings scheduled for them in the fake Zoom "
                     f"beforehand (POST /_sim/zoom/users/{email}/meetings)"
@@ -409,7 +432,7 @@ def run(options: argparse.Namespace) -> int:
                 url = str(credential["access_token_callback_url"])
                 registered.append((user_id, url))
                 demo.say(
-                    f"[4/5] Recall validated the callback of {user_id}: credential "
+                    f"[4/6] Recall validated the callback of {user_id}: credential "
                     f"{credential['id']} is {credential['status']}\n"
                     f"      {masked(url)}"
                 )
@@ -419,13 +442,23 @@ def run(options: argparse.Namespace) -> int:
                     f"({MEETINGS_PER_USER} scheduled + the personal meeting id)"
                 )
             demo.say("")
-            code = demo.check(registered[0], registered[1], options)
+            report_obf = options.report_json.with_name(options.report_json.stem + "-obf.json")
+            # The same users' OBF callbacks (same secret, the path Recall's bots call) first:
+            # the access-token check ends by deauthorizing user A in the fake Zoom.
+            obf = [(user, obf_url(url)) for user, url in registered]
+            obf_code = demo.check(obf[0], obf[1], options, kind="obf", report_json=report_obf)
+            demo.epilogue(report_obf)
+            code = demo.check(
+                registered[0], registered[1], options, report_json=options.report_json
+            )
             demo.epilogue(options.report_json)
             if options.report_json.parent != Path(tmp):
-                demo.say(f"  JSON report: {options.report_json}")
-            verdict = {0: "no rule failed", 1: "a rule failed"}.get(code, "error")
-            demo.say(f"recall-sim check exited {code} ({verdict}); stopping everything.")
-            return code
+                demo.say(f"  JSON reports: {options.report_json}, {report_obf}")
+            for name, exit_code in (("access-token", code), ("obf", obf_code)):
+                verdict = {0: "no rule failed", 1: "a rule failed"}.get(exit_code, "error")
+                demo.say(f"recall-sim check --kind {name} exited {exit_code} ({verdict})")
+            demo.say("stopping everything.")
+            return max(code, obf_code)
         except DemoError as exc:
             demo.say(f"\ndemo failed: {exc}")
             for child in demo.children:

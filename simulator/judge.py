@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from recall_sim.simulator.clock import SYSTEM_CLOCK, Clock
+from recall_sim.simulator.kinds import ACCESS_TOKEN_ONLY, TokenKind, applies, not_applicable
 from recall_sim.simulator.observation import Observation
 from recall_sim.simulator.redaction import mask_url, redact_text, redact_token
 from recall_sim.simulator.rules import Outcome, Verdict
@@ -80,6 +81,7 @@ class Judgement:
     remaining: float | None = None
     evidence: Mapping[str, Any] = field(default_factory=dict)
     budget: float = RECALL_BUDGET  # the seconds the answer was graded against
+    kind: TokenKind = TokenKind.ACCESS_TOKEN
 
     @property
     def failures(self) -> tuple[Verdict, ...]:
@@ -101,14 +103,19 @@ def judge(
     expected_user_id: str | None = None,
     clock: Clock = SYSTEM_CLOCK,
     budget: float = RECALL_BUDGET,
+    kind: TokenKind = TokenKind.ACCESS_TOKEN,
 ) -> Judgement:
     """Grade ``observation`` against ``ANSWER_RULES``; never raises for anything in the answer.
 
     ``budget`` is the time the whole answer must arrive within: Recall's 5 s, whatever
     ``observation.deadline`` (how long the prober waited) was. Only a simulated Recall
     with another budget passes its own.
+
+    ``kind`` is the callback's token kind (SPEC §7): for the OBF, ZAK and join-token kinds
+    the access token's claim rules skip, saying so, while a JWT in the body is still
+    decoded (``claims``) so that the auth and isolation rules can recognise it.
     """
-    grader = _Grader(observation, client_id, expected_user_id, clock, budget)
+    grader = _Grader(observation, client_id, expected_user_id, clock, budget, kind)
     verdicts = tuple(step() for step in grader.steps())
     return Judgement(
         observation=observation,
@@ -118,6 +125,7 @@ def judge(
         remaining=grader.remaining,
         evidence=grader.evidence,
         budget=budget,
+        kind=kind,
     )
 
 
@@ -131,9 +139,11 @@ class _Grader:
         expected_user_id: str | None,
         clock: Clock,
         budget: float,
+        kind: TokenKind = TokenKind.ACCESS_TOKEN,
     ) -> None:
         self.obs = obs
         self.budget = budget
+        self.kind = kind
         self.client_id = client_id
         self.expected_user_id = expected_user_id
         self.clock = clock
@@ -143,6 +153,20 @@ class _Grader:
         self.evidence = _answer_evidence(obs)
 
     def steps(self) -> list[Callable[[], Verdict]]:
+        if self.kind is not TokenKind.ACCESS_TOKEN:
+            return [
+                self.status_2xx,
+                self.deadline,
+                self.no_redirect,
+                self.plain_body,
+                self.decode_other_kind,
+                self._not_for_kind("contract.issuer-client-id"),
+                self._not_for_kind("contract.min-validity-120s"),
+                self._not_for_kind("contract.expected-user"),
+                self.content_type,
+                self.https,
+                self.no_store,
+            ]
         return [
             self.status_2xx,
             self.deadline,
@@ -174,6 +198,23 @@ class _Grader:
             why = "no bare token in the body to inspect (see contract.plain-token-body)"
         return self._verdict(rule_id, Outcome.SKIP, why)
 
+    def _not_for_kind(self, rule_id: str) -> Callable[[], Verdict]:
+        assert rule_id in ACCESS_TOKEN_ONLY and not applies(rule_id, self.kind)
+        return lambda: self._verdict(rule_id, Outcome.SKIP, not_applicable(rule_id, self.kind))
+
+    def decode_other_kind(self) -> Verdict:
+        """Another kind's token is a JWT too (Zoom's OBF tokens, ZAKs and join tokens): decode
+        it for the rules that compare tokens, but grade none of the access token's claims."""
+        rid = "contract.jwt-access-token"
+        if self.token is not None:
+            try:
+                self.claims = decode_zoom_token(self.token)
+            except TokenDecodeError:
+                self.claims = None
+            else:
+                self.evidence = {**self.evidence, "claims": self.claims.claims}
+        return self._verdict(rid, Outcome.SKIP, not_applicable(rid, self.kind))
+
     def status_2xx(self) -> Verdict:
         rid, obs = "contract.status-2xx", self.obs
         if obs.status is None:
@@ -185,6 +226,19 @@ class _Grader:
         return self._verdict(rid, Outcome.PASS, f"answered HTTP {obs.status}")
 
     def deadline(self) -> Verdict:
+        verdict = self._deadline()
+        if self.kind is TokenKind.ACCESS_TOKEN:
+            return verdict
+        # SPEC §7: Recall documents no timeout for these calls; the budget is assumed.
+        assumed = f" (the {self.budget:g} s budget is assumed for the {self.kind.value} kind)"
+        return Verdict(
+            verdict.rule,
+            verdict.outcome,
+            verdict.detail + assumed,
+            {**verdict.evidence, "budget_assumed": True},
+        )
+
+    def _deadline(self) -> Verdict:
         rid, obs, budget = "contract.deadline-5s", self.obs, self.budget
         total = obs.timings.total
         if obs.error is not None and obs.error.kind.is_deadline:

@@ -206,6 +206,50 @@ _CATALOG = (
         needs="--zoom-admin",
     ),
     Rule(
+        "obf.fresh-per-call",
+        "Every call gets an OBF token minted for it, never one served before",
+        "Mint the OBF token just in time for each call (GET /v2/users/{userId}/token"
+        "?type=onbehalf) and return it at once; never cache or reuse one: OBF tokens are "
+        "single-use.",
+        needs="--kind obf --zoom-admin",
+    ),
+    Rule(
+        "obf.minted-for-user",
+        "The OBF token was minted for the URL's user",
+        "Look up the Zoom user by the user id in the URL and mint with that user's access "
+        "token for that user's id; never fall back to a default or shared user.",
+        needs="--kind obf --zoom-admin --expect-user-id",
+    ),
+    Rule(
+        "zak.valid-for-user",
+        "The ZAK is live and belongs to the URL's user",
+        "Fetch the ZAK with the URL's user's access token (GET /v2/users/me/token?type=zak) "
+        "when Recall calls, and answer 404 when the user has no working Zoom grant.",
+        needs="--kind zak --zoom-admin",
+    ),
+    Rule(
+        "join-token.for-meeting",
+        "The join token is for the URL's meeting and has time left",
+        "Take the meeting id from the URL, fetch GET /v2/meetings/{id}/jointoken/"
+        "local_recording for it when Recall calls, and return the fresh token; never cache it.",
+        needs="--kind join-token --zoom-admin --meeting-id",
+    ),
+    Rule(
+        "join-token.404-when-unavailable",
+        "With no join token to give (user disconnected, meeting unknown), the answer is 404",
+        "When Zoom refuses the join token (401: the user removed the app; 404: no such "
+        "meeting) or the user has no stored grant, answer 404; never a 2xx with an empty or "
+        "error body, which makes the bot fail to join.",
+        needs="--kind join-token --zoom-admin",
+    ),
+    Rule(
+        "token.upstream-failure",
+        "Zoom failures on the kind's endpoint never produce a late or bogus answer",
+        "Bound the call to Zoom with a timeout well under 5 s (e.g. 3 s) and answer a non-2xx "
+        "(404, or 503) when Zoom fails; never 200 with an empty or error body.",
+        needs="--kind obf|zak|join-token --zoom-admin",
+    ),
+    Rule(
         "load.burst",
         "Concurrent valid requests all pass the contract",
         "Make the token lookup safe under concurrency and fast enough to serve a burst.",

@@ -232,3 +232,21 @@ def test_version_prints_the_installed_version_and_exits_0():
     )
     assert result.returncode == 0
     assert result.stdout == f"recall-sim {version('recall-sim')}\n"
+
+
+def test_probe_kind_grades_another_kinds_token_without_the_access_token_rules(
+    callback_server: ThreadedServer, capsys: pytest.CaptureFixture[str]
+):
+    # 90 s left fails the access token's 120 s floor; a join token lives 120 s in all.
+    url = f"{callback_server.url}/good?validity=90"
+    code, out, _ = run_cli(["probe", url, "--kind", "join-token"], capsys)
+    assert code == 0, out
+    assert "contract.min-validity-120s is for the access-token kind" in out
+    assert "5 s budget is an assumption for the join-token kind" in out
+    code, out, _ = run_cli(["probe", url, "--kind", "join-token", "--json"], capsys)
+    report = json.loads(out)
+    assert (code, report["kind"]) == (0, "join-token")
+    with pytest.raises(SystemExit) as exited:
+        main(["probe", url, "--kind", "zoom"])
+    assert exited.value.code == 2
+    assert "--kind must be one of access-token, obf, zak, join-token" in capsys.readouterr().err

@@ -33,6 +33,7 @@ from recall_sim.conformance.watch.render import (
 )
 from recall_sim.conformance.watch.state import AnswerTimes, WatchState
 from recall_sim.simulator.causes import Cause, CauseId
+from recall_sim.simulator.kinds import TokenKind
 from recall_sim.simulator.redaction import SecretPolicy
 from recall_sim.simulator.rules import Outcome, Verdict
 from recall_sim.simulator.serving import ThreadedServer
@@ -698,3 +699,20 @@ def test_ctrl_c_during_a_slow_call_ends_at_once_without_that_call(
     assert proc.returncode == 0, out + err
     report = json.loads(report_path.read_text())
     assert report["requests_sent"] == 1  # the cut call is not a call Recall would have graded
+
+
+def test_watch_kind_grades_a_join_token_without_the_access_token_floor(
+    callback_server: ThreadedServer, tmp_path: Path
+):
+    report_path = tmp_path / "r.json"
+    code, out, _ = watch(
+        f"{callback_server.url}/good?validity=90",
+        report_json=report_path,
+        kind=TokenKind.JOIN_TOKEN,
+    )
+    assert code == 0, out
+    report = json.loads(report_path.read_text())
+    assert report["kind"] == "join-token"
+    assert any("5 s budget is an assumption" in note for note in report["notes"])
+    floor = next(r for r in report["results"] if r["rule"] == "contract.min-validity-120s")
+    assert floor["verdict"] == "skip"

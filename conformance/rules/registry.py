@@ -1,4 +1,9 @@
-"""Every SPEC §4 rule id mapped to its check, in the order a run grades them."""
+"""Every rule id (SPEC §4, §6, §7) mapped to its check, in the order a run grades them.
+
+A rule that does not grade the run's ``--kind`` (SPEC §7: the access token's claim and
+freshness rules, another kind's own rules) is still reported, as a skip that names the
+kind it is for, so every report (table, JSON, JUnit) holds one result per catalogued rule.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ from recall_sim.conformance.rules import (
     freshness,
     hygiene,
     isolation,
+    kind_faults,
+    kinds,
     liveness,
     load,
     signature,
@@ -17,7 +24,8 @@ from recall_sim.conformance.rules import (
 )
 from recall_sim.conformance.rules.answer import answer_rule
 from recall_sim.simulator.judge import ANSWER_RULES
-from recall_sim.simulator.rules import RULES
+from recall_sim.simulator.kinds import applies, not_applicable
+from recall_sim.simulator.rules import RULES, Outcome, Verdict
 
 __all__ = ["CHECKS", "RUN_ORDER"]
 
@@ -37,24 +45,47 @@ _OTHERS: dict[str, Check] = {
     "freshness.upstream-failure": freshness.check_upstream_failure,
     "contract.token-live": liveness.check_token_live,
     "freshness.deauthorized-user": liveness.check_deauthorized_user,
+    "obf.fresh-per-call": kinds.check_fresh_per_call,
+    "obf.minted-for-user": kinds.check_minted_for_user,
+    "zak.valid-for-user": kinds.check_zak_valid_for_user,
+    "join-token.for-meeting": kinds.check_join_token_for_meeting,
+    "join-token.404-when-unavailable": kind_faults.check_404_when_unavailable,
+    "token.upstream-failure": kind_faults.check_kind_upstream_failure,
     "load.burst": load.check_burst,
     "hygiene.no-error-internals": hygiene.check_no_error_internals,
 }
 
+
+def _for_kinds(rule_id: str, check: Check) -> Check:
+    """``check``, or a skip naming the kind ``rule_id`` is for when the run checks another."""
+
+    def graded(ctx: CheckContext) -> RuleResult:
+        kind = ctx.config.token_kind
+        if not applies(rule_id, kind):
+            return RuleResult(Verdict(rule_id, Outcome.SKIP, not_applicable(rule_id, kind)))
+        return check(ctx)
+
+    graded.__name__ = check.__name__
+    return graded
+
+
 CHECKS: Mapping[str, Check] = {
-    rule_id: answer_rule(rule_id) if rule_id in ANSWER_RULES else _OTHERS[rule_id]
+    rule_id: _for_kinds(
+        rule_id, answer_rule(rule_id) if rule_id in ANSWER_RULES else _OTHERS[rule_id]
+    )
     for rule_id in RULES
 }
 
 
 def _run_order() -> tuple[str, ...]:
     """Catalog order, except that the leak check runs after every rule that collects rejections,
-    and the deauthorization last: it kills the user's grant, and every rule after it would
+    and the deauthorizations last: they kill the user's grant (join-token's restores it,
+    but a callback may have dropped the user's tokens), and every rule after them would
     see a callback with no live token."""
-    last = "freshness.deauthorized-user"
-    order = [r for r in RULES if r not in ("auth.no-token-in-rejection", last)]
+    last = ("join-token.404-when-unavailable", "freshness.deauthorized-user")
+    order = [r for r in RULES if r not in ("auth.no-token-in-rejection", *last)]
     order.insert(order.index("freshness.refresh-before-expiry"), "auth.no-token-in-rejection")
-    return (*order, last)
+    return (*order, *last)
 
 
 RUN_ORDER = _run_order()

@@ -8,6 +8,7 @@ from recall_sim.conformance.watch.session import run_watch
 from recall_sim.conformance.watch.settings import WatchSettings
 from recall_sim.simulator.commands.layers import load_or_exit
 from recall_sim.simulator.commands.options import add_options
+from recall_sim.simulator.kinds import TokenKind
 from recall_sim.simulator.redaction import SecretPolicy
 
 __all__ = ["add_arguments", "run"]
@@ -24,6 +25,7 @@ def run(args: argparse.Namespace) -> int:
         url=values["url"],
         client_id=values["client_id"],
         expect_user_id=values["expect_user_id"],
+        kind=TokenKind(values["kind"]),
         signing_secret=values["signing_secret"],
         zoom_admin=values["zoom_admin"],
         secrets=SecretPolicy(values["secret_params"], () if index is None else (index,)),

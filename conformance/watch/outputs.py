@@ -22,6 +22,7 @@ from recall_sim.conformance.watch.settings import WatchSettings
 from recall_sim.conformance.watch.state import WatchState
 from recall_sim.simulator.causes import Cause
 from recall_sim.simulator.judge import RECALL_BUDGET
+from recall_sim.simulator.kinds import ASSUMED_BUDGET_NOTE, TokenKind
 from recall_sim.simulator.redaction import redact_text
 from recall_sim.simulator.reproduce import curl_command
 from recall_sim.simulator.rules import Outcome, Verdict
@@ -150,8 +151,11 @@ def build_report(
         notes.append(f"interrupted (Ctrl-C) after {state.elapsed:.1f} s of the asked run")
     if state.zoom_error:
         notes.append(f"the fake Zoom's journal could not be read: {state.zoom_error}")
+    if settings.kind is not TokenKind.ACCESS_TOKEN:
+        notes.append(ASSUMED_BUDGET_NOTE.format(kind=settings.kind.value))
     report = {
         "target": settings.masked_url(),
+        "kind": settings.kind.value,
         "started_at": iso_timestamp(started_at),
         "duration_s": round(state.elapsed, 3),
         "seed": None,  # no randomness: kept so check's readers find every key

@@ -205,7 +205,10 @@ class _Watch:
                 headers = signature_headers(settings.signing_secret, timestamp=time.time())
             observation = probe(settings.url, deadline=RECALL_BUDGET, headers=headers)
         return judge(
-            observation, client_id=settings.client_id, expected_user_id=settings.expect_user_id
+            observation,
+            client_id=settings.client_id,
+            expected_user_id=settings.expect_user_id,
+            kind=settings.kind,
         )
 
     def _take(self, judged: Judgement) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from recall_sim.conformance.config import CheckConfig, UsageError
 from recall_sim.conformance.terminal import COLOR_CHOICES, ColorChoice
 from recall_sim.simulator.commands.options import DEFAULT_INTERVAL, MAX_DURATION, MAX_INTERVAL
+from recall_sim.simulator.kinds import TokenKind
 from recall_sim.simulator.prober import url_problem
 from recall_sim.simulator.redaction import MASK, NO_NAMED_SECRETS, SecretPolicy
 
@@ -26,6 +27,7 @@ class WatchSettings:
     url: str
     client_id: str | None = None
     expect_user_id: str | None = None
+    kind: TokenKind = TokenKind.ACCESS_TOKEN  # which token callback (SPEC §7)
     signing_secret: str | None = None
     zoom_admin: str | None = None
     secrets: SecretPolicy = NO_NAMED_SECRETS

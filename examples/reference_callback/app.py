@@ -5,6 +5,8 @@ Routes:
 - ``GET /zoom/connect``: starts a user's Zoom connection (redirect to Zoom).
 - ``GET /zoom/oauth-callback``: Zoom's redirect back; stores tokens, registers with Recall.
 - ``GET /zoom/access-token?user-id=...&auth_token=...``: the callback (SPEC §1).
+- ``GET /zoom/obf-token``, ``/zoom/zak``, ``/zoom/join-token``: the callbacks Recall calls
+  before a bot joins (SPEC §7; `bot_tokens`).
 - ``GET /healthz``: liveness, for process managers.
 
 Every answer of the callback is ``text/plain`` with ``Cache-Control: no-store`` and a
@@ -26,7 +28,7 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
-from .credentials import SECRET_PARAM, USER_PARAM, secret_matches
+from .bot_tokens import add_bot_token_routes, authorized_user
 from .onboarding import ConnectError, Onboarding
 from .recall import RecallClient
 from .settings import Settings
@@ -214,13 +216,8 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
 
     @app.get("/zoom/access-token")
     async def access_token(request: Request) -> Response:
-        if svc.verifier is not None and not svc.verifier.verify(request.headers):
-            return _unauthorized()
-        user_id, secret = _single(request, USER_PARAM), _single(request, SECRET_PARAM)
-        if not user_id or secret is None:
-            return _unauthorized()
-        stored = svc.store.secrets(user_id)
-        if not secret_matches(secret, stored.hashes if stored is not None else ()):
+        user_id = authorized_user(svc, request)
+        if user_id is None:
             return _unauthorized()
         try:
             token = await svc.tokens.access_token(user_id)
@@ -235,4 +232,5 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
             return _unavailable()
         return _plain(token, 200)
 
+    add_bot_token_routes(app, svc)
     return app

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 __all__ = [
     "SECRET_PARAM",
     "USER_PARAM",
+    "bot_token_url",
     "callback_url",
     "hash_secret",
     "new_secret",
@@ -58,6 +59,15 @@ def secret_matches(presented: str, stored_hashes: Iterable[str | None]) -> bool:
 def callback_url(base: str, user_id: str, secret: str) -> str:
     """The URL to register with Recall for ``user_id``; it holds the secret, so never log it."""
     return f"{base}?{urlencode({USER_PARAM: user_id, SECRET_PARAM: secret})}"
+
+
+def bot_token_url(
+    base: str, path: str, user_id: str, secret: str, *, meeting_id: str | None = None
+) -> str:
+    """An OBF, ZAK or join-token URL (``path`` e.g. ``/zoom/obf-token``) for a bot of
+    ``user_id``, with the same secret as their access-token URL; never log it."""
+    query = {USER_PARAM: user_id, **({"meeting-id": meeting_id} if meeting_id else {})}
+    return f"{base}{path}?{urlencode({**query, SECRET_PARAM: secret})}"
 
 
 def token_fingerprint(value: str) -> str:

@@ -13,7 +13,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -22,6 +22,7 @@ __all__ = [
     "ZoomError",
     "ZoomGrant",
     "ZoomGrantRevoked",
+    "ZoomNotFound",
     "ZoomProfile",
     "ZoomTokenRefused",
     "pkce_pair",
@@ -38,6 +39,10 @@ class ZoomGrantRevoked(ZoomError):
 
 class ZoomTokenRefused(ZoomError):
     """Zoom's API refused the access token (401): revoked, or the user removed the app."""
+
+
+class ZoomNotFound(ZoomError):
+    """Zoom's API answered 404: no such meeting or user."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,34 @@ class ZoomClient:
         except (KeyError, TypeError):
             raise ZoomError("GET /users/me answered without id/account_id") from None
 
+    async def obf_token(self, access_token: str, user_id: str) -> str:
+        """A fresh OBF ("on behalf of") token for the user; single-use: never cache it."""
+        return await self._minted(
+            access_token, f"/users/{quote(user_id, safe='')}/token", "onbehalf"
+        )
+
+    async def zak(self, access_token: str) -> str:
+        """The user's ZAK (Zoom Access Key), fetched for this join."""
+        return await self._minted(access_token, "/users/me/token", "zak")
+
+    async def join_token(self, access_token: str, meeting_id: str) -> str:
+        """A local-recording join token for the meeting (it lives 120 s)."""
+        path = f"/meetings/{quote(meeting_id, safe='')}/jointoken/local_recording"
+        return await self._minted(access_token, path, None)
+
+    async def _minted(self, access_token: str, path: str, token_type: str | None) -> str:
+        body = await self._json(
+            "GET",
+            self._api_base + path,
+            params={"type": token_type} if token_type else None,
+            headers={"Authorization": f"Bearer {access_token}"},
+            api=True,
+        )
+        token = body.get("token")
+        if not isinstance(token, str) or not token:
+            raise ZoomError(f"GET {path}: answer without a token")
+        return token
+
     async def _token(self, form: dict[str, str]) -> ZoomGrant:
         body = await self._json(
             "POST", f"{self._oauth_base}/oauth/token", data=form, auth=self._auth
@@ -163,6 +196,8 @@ class ZoomClient:
             raise ZoomGrantRevoked(f"{method} {_path(url)}: invalid_grant")
         if api and response.status_code == 401:
             raise ZoomTokenRefused(f"{method} {_path(url)}: HTTP 401 (access token refused)")
+        if api and response.status_code == 404:
+            raise ZoomNotFound(f"{method} {_path(url)}: HTTP 404")
         if response.status_code != 200 or not isinstance(body, dict):
             # Zoom's error bodies hold no secrets, but keep logs short and predictable.
             reason = (body.get("reason") or body.get("message")) if isinstance(body, dict) else None

@@ -45,6 +45,8 @@ examples:
   RECALL_SIM_URL='https://...' RECALL_SIM_SIGNING_SECRET=whsec_... recall-sim check \\
       --client-id YOUR_CLIENT_ID --report-json report.json --junitxml junit.xml
   recall-sim check --rule auth --seed 1234        # replay one run's credential fuzzing
+  recall-sim check 'https://example.com/zoom/obf-token?user-id=U&auth_token=...' \\
+      --kind obf --expect-user-id U --zoom-admin http://127.0.0.1:8700/_sim/zoom
 
 exit codes:
   0    no rule failed (warnings allowed unless --strict)

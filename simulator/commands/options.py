@@ -29,6 +29,7 @@ __all__ = [
     "DEFAULT_FUZZ_EXAMPLES",
     "DEFAULT_INTERVAL",
     "ENV_PREFIX",
+    "KIND_CHOICES",
     "MAX_DURATION",
     "MAX_INTERVAL",
     "OPTIONS",
@@ -53,6 +54,9 @@ DEFAULT_INTERVAL: Final = 5.0
 MAX_INTERVAL: Final = 3600.0
 MAX_DURATION: Final = 7 * 24 * 3600.0
 COLOR_CHOICES: Final = ("auto", "always", "never")
+# The token callbacks Recall calls (SPEC §7); `recall_sim.simulator.kinds.TokenKind` values,
+# written out here because the pytest plugin reads this table in every pytest run.
+KIND_CHOICES: Final = ("access-token", "obf", "zak", "join-token")
 OUTPUT_FORMATS: Final = ("text", "github")
 
 ALL: Final = frozenset({"check", "watch", "probe"})
@@ -171,6 +175,23 @@ OPTIONS: Final[tuple[Option, ...]] = (
         metavar="URL",
         secret=True,
         command_checks_flag=True,
+    ),
+    Option(
+        "kind",
+        "kind",
+        ALL,
+        "which token callback the URL is: access-token (the credential's), or one a bot's "
+        "Zoom join calls: obf, zak, join-token (SPEC §7)",
+        convert=_choice("--kind", KIND_CHOICES),
+        default="access-token",
+        metavar="{access-token,obf,zak,join-token}",
+    ),
+    Option(
+        "meeting-id",
+        "meeting_id",
+        CHECK,
+        "the Zoom meeting id a join-token URL is for (join-token.* rules)",
+        metavar="ID",
     ),
     Option("client-id", "client_id", ALL, "the Zoom OAuth app's client id (checks the issuer)"),
     Option("expect-user-id", "expect_user_id", ALL, "the Zoom user id the token must belong to"),

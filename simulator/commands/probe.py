@@ -12,6 +12,7 @@ from recall_sim.simulator.commands.layers import load_or_exit
 from recall_sim.simulator.commands.options import add_options
 from recall_sim.simulator.diagnosis import diagnosis_json, diagnosis_text
 from recall_sim.simulator.judge import judge
+from recall_sim.simulator.kinds import ASSUMED_BUDGET_NOTE, TokenKind
 from recall_sim.simulator.prober import DEFAULT_DEADLINE, probe, url_problem
 from recall_sim.simulator.redaction import MASK, NO_NAMED_SECRETS, SecretPolicy
 from recall_sim.simulator.signing import signature_headers, unsigned_refusal_hint
@@ -26,6 +27,7 @@ class ProbeSettings:
     url: str
     client_id: str | None = None
     expect_user_id: str | None = None
+    kind: TokenKind = TokenKind.ACCESS_TOKEN  # which token callback (SPEC §7)
     deadline: float = DEFAULT_DEADLINE
     as_json: bool = False
     show_secrets: bool = False
@@ -44,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         url=values["url"],
         client_id=values["client_id"],
         expect_user_id=values["expect_user_id"],
+        kind=TokenKind(values["kind"]),
         deadline=values["deadline"],
         as_json=values["as_json"],
         show_secrets=values["show_secrets"],
@@ -68,18 +71,28 @@ def run_probe(settings: ProbeSettings) -> int:
     observation = probe(settings.url, deadline=settings.deadline, headers=headers)
     hint = unsigned_refusal_hint(observation.status, signed=headers is not None)
     judgement = judge(
-        observation, client_id=settings.client_id, expected_user_id=settings.expect_user_id
+        observation,
+        client_id=settings.client_id,
+        expected_user_id=settings.expect_user_id,
+        kind=settings.kind,
     )
+    assumed = None
+    if settings.kind is not TokenKind.ACCESS_TOKEN:
+        assumed = ASSUMED_BUDGET_NOTE.format(kind=settings.kind.value)
     if settings.as_json:
         report = diagnosis_json(
             judgement, show_secrets=settings.show_secrets, secrets=settings.secrets
         )
         if hint is not None:
             report["hint"] = hint
+        if assumed is not None:
+            report["kind"], report["note"] = settings.kind.value, assumed
         print(json.dumps(report, indent=2, default=str))
     else:
         text = diagnosis_text(
             judgement, show_secrets=settings.show_secrets, secrets=settings.secrets
         )
         sys.stdout.write(text + (f"Hint: {hint}\n" if hint is not None else ""))
+        if assumed is not None:
+            sys.stdout.write(f"Note: {assumed}\n")
     return EXIT_OK if judgement.accepted else EXIT_FAILED

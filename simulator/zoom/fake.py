@@ -332,6 +332,11 @@ class FakeZoom:
         app; their access and refresh tokens stop working. Returns the number revoked."""
         return self._issuer.revoke_user_grants(user_id, client_id=client_id)
 
+    def restore_user(self, user_id: str, *, client_id: str | None = None) -> int:
+        """Undo `deauthorize_user` (the user reconnects): the grants it revoked, and their
+        tokens, work again. Returns the number restored."""
+        return self._issuer.restore_user_grants(user_id, client_id=client_id)
+
     # -- the REST API ---------------------------------------------------------------
 
     def authenticate(self, access_token: str) -> AccessContext:

@@ -366,6 +366,28 @@ class TokenIssuer:
         )
         return len(doomed)
 
+    def restore_user_grants(self, user_id: str, *, client_id: str | None = None) -> int:
+        """Undo `revoke_user_grants`: the grants a deauthorization revoked work again, as if
+        the user reconnected the app (a test restoring what it took away)."""
+        with self._lock:
+            revived = [
+                g
+                for g in self._grants.values()
+                if g.user_id == user_id
+                and g.revoked_by == "deauthorized"
+                and (client_id is None or g.client_id == client_id)
+            ]
+            for grant in revived:
+                self._grants[grant.id] = replace(grant, revoked=False, revoked_by=None)
+        self._journal.record(
+            EventKind.DEAUTHORIZE,
+            Outcome.OK,
+            client_id=client_id,
+            user_id=user_id,
+            detail=f"{len(revived)} deauthorized grant(s) restored",
+        )
+        return len(revived)
+
     def status(self, token: str) -> TokenStatus:
         """Whether the REST API accepts ``token`` as a Bearer token, whose it is, and if not,
         why: the one place that decides it (`authenticate` and the inspect control use it)."""

@@ -193,6 +193,15 @@ def build_admin_router(zoom: FakeZoom) -> APIRouter:
         client_id = body.client_id if body is not None else None
         return {"revoked_grants": zoom.deauthorize_user(user.id, client_id=client_id)}
 
+    @router.post("/users/{user_id}/restore", response_model=None)
+    def restore(user_id: str, body: _DeauthorizeIn | None = None) -> dict[str, Any] | JSONResponse:
+        """Undo a deauthorization, as if the user reconnected the app."""
+        user = zoom.user(user_id)
+        if user is None:
+            return _bad(f"no user with id or email {user_id!r}", 404)
+        client_id = body.client_id if body is not None else None
+        return {"restored_grants": zoom.restore_user(user.id, client_id=client_id)}
+
     @router.post("/users/{user_id}/meetings", status_code=201, response_model=None)
     def add_meeting(user_id: str, body: _MeetingIn | None = None) -> dict[str, Any] | JSONResponse:
         body = body or _MeetingIn()
@@ -233,6 +242,22 @@ def build_admin_router(zoom: FakeZoom) -> APIRouter:
         """Whether the REST API would accept the token, whose it is, and why not; the token
         itself is never echoed."""
         return zoom.token_status(body.token).to_json()
+
+    @router.post("/tokens/minted/inspect")
+    def inspect_minted(body: _InspectIn) -> dict[str, Any]:
+        """What the fake Zoom minted an OBF token, ZAK or join token as, measured on its own
+        clock (``age_s``, ``remaining_s``); ``{"minted": false}`` for a token it never
+        minted. The token itself is never echoed, only its fingerprint."""
+        record = zoom.minted_token(body.token)
+        if record is None:
+            return {"minted": False}
+        now = zoom.clock.now()
+        return {
+            "minted": True,
+            **record.to_json(),
+            "age_s": round(now - record.minted_at, 3),
+            "remaining_s": round(record.expires_at - now, 3),
+        }
 
     @router.get("/faults")
     def list_faults() -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from recall_sim.conformance.config import CheckConfig
 from recall_sim.conformance.context import CheckContext
 from recall_sim.conformance.rules.registry import CHECKS
 from recall_sim.simulator.judge import ANSWER_RULES
+from recall_sim.simulator.kinds import TokenKind, applies
 from recall_sim.simulator.observation import ErrorKind, Observation, ProbeFailure, Timings
 from recall_sim.simulator.rules import Outcome
 from tests.support.tokens import zoom_token
@@ -181,6 +182,9 @@ def test_every_rule_that_needs_a_live_answer_skips_at_once_naming_the_baseline_f
         if rule_id in ANSWER_RULES or rule_id in READS_ONLY_THE_URL:
             continue  # graded from the baseline itself, or from the URL alone
         assert verdict.outcome is Outcome.SKIP, (rule_id, verdict.detail)
+        if not applies(rule_id, TokenKind.ACCESS_TOKEN):
+            assert "--kind" in verdict.detail, (rule_id, verdict.detail)  # another kind's
+            continue
         assert words in verdict.detail, (rule_id, verdict.detail)
         assert SECRET not in verdict.detail
     assert ctx.requests_sent == 1  # the handed-over baseline, and nothing since

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from recall_sim.conformance.report import Report
+from recall_sim.simulator.kinds import TokenKind, applies
 from recall_sim.simulator.rules import Outcome
 from tests.conformance.conftest import SIGNING_SECRET, outcomes, verdict
 from tests.support.flawed_callback import SECRETS, callback_url
@@ -34,6 +35,8 @@ def test_good_callback_passes_every_rule_but_https_and_freshness(
     graded = outcomes(report)
     # Without --zoom-admin: the freshness rules and contract.token-live skip.
     freshness = {r for r in graded if r.startswith("freshness.")} | {"contract.token-live"}
+    # And the rules of the other token kinds (SPEC §7): this is an access-token callback.
+    freshness |= {r for r in graded if not applies(r, TokenKind.ACCESS_TOKEN)}
     assert {r for r, o in graded.items() if o is Outcome.SKIP} == freshness
     assert {r for r, o in graded.items() if o is Outcome.WARN} == {"hygiene.https"}
     assert not [r for r, o in graded.items() if o is Outcome.FAIL]

@@ -13,7 +13,12 @@ import httpx
 import pytest
 
 from examples.reference_callback import Service, Settings, create_app
-from examples.reference_callback.credentials import callback_url, hash_secret, new_secret
+from examples.reference_callback.credentials import (
+    bot_token_url,
+    callback_url,
+    hash_secret,
+    new_secret,
+)
 from recall_sim.simulator.serving import ThreadedServer
 from recall_sim.simulator.testing import RunningSimulator, running_simulator
 from recall_sim.simulator.zoom import ZoomSettings
@@ -71,6 +76,17 @@ class Reference:
         store.begin_secret(user_id, hash_secret(secret))
         store.commit_secret(user_id, hash_secret(secret), None)
         return callback_url(self.settings.callback_base, user_id, secret)
+
+    def bot_token_url(self, kind: str, user_id: str, meeting_id: str | None = None) -> str:
+        """A working OBF (``obf``), ZAK (``zak``) or join-token (``join-token``) URL for
+        ``user_id``, with a new secret as `callback_url` makes."""
+        secret = new_secret()
+        store = self.service.store
+        store.begin_secret(user_id, hash_secret(secret))
+        store.commit_secret(user_id, hash_secret(secret), None)
+        path = {"obf": "/zoom/obf-token", "zak": "/zoom/zak", "join-token": "/zoom/join-token"}
+        meeting = meeting_id if kind == "join-token" else None
+        return bot_token_url(self.url, path[kind], user_id, secret, meeting_id=meeting)
 
 
 def free_port() -> int:

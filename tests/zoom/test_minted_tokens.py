@@ -205,3 +205,35 @@ def test_reset_forgets_minted_tokens(client: TestClient, zoom: FakeZoom) -> None
     zoom.reset()
 
     assert zoom.minted_tokens() == []
+
+
+def test_the_inspect_control_answers_the_record_on_zooms_clock_never_the_token(
+    client: TestClient, zoom: FakeZoom
+) -> None:
+    access = onboard(client)["access_token"]
+    token = client.get(OBF.format(user="me"), headers=bearer(access)).json()["token"]
+    zoom.clock.advance(40)
+
+    record = client.post("/_sim/zoom/tokens/minted/inspect", json={"token": token}).json()
+    unknown = client.post("/_sim/zoom/tokens/minted/inspect", json={"token": access}).json()
+
+    assert record["minted"] is True and record["kind"] == "onbehalf"
+    assert (record["user_id"], record["client_id"]) == (DEFAULT_USER_ID, DEFAULT_CLIENT_ID)
+    assert (record["age_s"], record["remaining_s"], record["uses"]) == (40, 7160, 0)
+    assert token not in str(record) and record["token"].startswith(token[:8])
+    assert unknown == {"minted": False}
+
+
+def test_restore_undoes_a_deauthorization(client: TestClient, zoom: FakeZoom) -> None:
+    access = onboard(client)["access_token"]
+    client.post(f"/_sim/zoom/users/{DEFAULT_USER_ID}/deauthorize", json={})
+    refused = client.get(OBF.format(user="me"), headers=bearer(access))
+
+    restored = client.post(f"/_sim/zoom/users/{DEFAULT_USER_ID}/restore", json={}).json()
+    again = client.get(OBF.format(user="me"), headers=bearer(access))
+
+    assert refused.status_code == 401
+    assert restored == {"restored_grants": 1}
+    assert again.status_code == 200 and zoom.minted_token(again.json()["token"]) is not None
+    unknown = client.post("/_sim/zoom/users/nobody/restore", json={})
+    assert unknown.status_code == 404
