@@ -17,6 +17,7 @@ __all__ = [
     "ASSUMED_BUDGET_NOTE",
     "KINDS",
     "KIND_RULES",
+    "OBF_JUST_IN_TIME_S",
     "KindInfo",
     "TokenKind",
     "applies",
@@ -96,6 +97,9 @@ KIND_RULES: Mapping[str, frozenset[TokenKind]] = {
     "join-token.404-when-unavailable": frozenset({TokenKind.JOIN_TOKEN}),
     "token.upstream-failure": frozenset({TokenKind.OBF, TokenKind.ZAK, TokenKind.JOIN_TOKEN}),
 }
+
+# SPEC §7: an OBF token minted more than this long before the call was not minted for it.
+OBF_JUST_IN_TIME_S = 30.0
 
 ASSUMED_BUDGET_NOTE = (
     "the 5 s budget is an assumption for the {kind} kind: Recall documents no timeout for "

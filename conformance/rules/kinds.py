@@ -17,7 +17,7 @@ from typing import Any
 
 from recall_sim.conformance.context import CheckContext, RuleResult
 from recall_sim.conformance.zoom_admin import ZoomAdmin, ZoomAdminError
-from recall_sim.simulator.kinds import KINDS, TokenKind
+from recall_sim.simulator.kinds import KINDS, OBF_JUST_IN_TIME_S, TokenKind
 from recall_sim.simulator.redaction import redact_token
 from recall_sim.simulator.rules import Outcome, Verdict
 
@@ -33,8 +33,6 @@ __all__ = [
     "zoom_admin",
 ]
 
-# SPEC §7: an OBF token minted more than this long before the call was not minted for it.
-OBF_JUST_IN_TIME_S = 30.0
 # A join token lives 120 s; with less than this left it was not fetched when Recall called.
 JOIN_TOKEN_WARN_S = 60.0
 # Calls obf.fresh-per-call makes after the baseline: enough to see a token come back.

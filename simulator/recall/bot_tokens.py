@@ -2,8 +2,8 @@
 
 A bot's OBF, ZAK and join-token URLs are called like the access-token callback (the
 same prober, budget and signature, see `CallbackCaller.observe`) and graded by the same
-judge, keeping only the answer rules that fit every kind: the access-token claim rules
-do not apply to these tokens. Each kind then adds its own rule, graded against what the
+judge for their kind (`recall_sim.simulator.kinds`: the access token's claim rules skip
+for these tokens). Each kind then adds its own rule, graded against what the
 fake Zoom minted (`MintedTokenRegistry`, `FakeZoom` in the simulator): an OBF token is
 presented (`use_token`), so one served twice is seen as used.
 
@@ -16,44 +16,33 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from typing import Any, Final, Protocol
 
 from recall_sim.simulator.clock import Clock
 from recall_sim.simulator.judge import Judgement, judge
+from recall_sim.simulator.kinds import (
+    ASSUMED_BUDGET_NOTE,
+    KINDS,
+    OBF_JUST_IN_TIME_S,
+    TokenKind,
+)
 from recall_sim.simulator.observation import Observation
 from recall_sim.simulator.recall.journal import CallPurpose
 from recall_sim.simulator.rules import Outcome, Verdict
 from recall_sim.simulator.timestamps import iso_timestamp
 
 __all__ = [
-    "ASSUMED_BUDGET",
-    "EVERY_KIND_RULES",
-    "OBF_JUST_IN_TIME_S",
-    "BotTokenKind",
+    "BOT_KINDS",
     "MintedRecord",
     "MintedTokenRegistry",
     "TokenGrade",
     "grade_bot_token",
+    "label_of",
+    "purpose_of",
 ]
 
-# The answer rules that hold for every kind of token callback (SPEC §7); the others
-# (JWT access token, issuer, 120 s validity, expected user) are the access token's.
-EVERY_KIND_RULES: Final = (
-    "contract.status-2xx",
-    "contract.deadline-5s",
-    "contract.no-redirect",
-    "contract.plain-token-body",
-    "contract.content-type",
-    "hygiene.https",
-    "hygiene.no-store",
-)
-# SPEC §7: an OBF token minted longer than this before the call was not minted just in time.
-OBF_JUST_IN_TIME_S: Final = 30.0
-ASSUMED_BUDGET: Final = (
-    "assumption: Recall does not document how long it waits for a bot's token callbacks; "
-    "the simulator gives them the access-token callback's budget ({budget:g} s, SPEC §7)"
-)
+# The three token callbacks of a Create Bot request's ``zoom`` object, in calling order.
+BOT_KINDS: Final = (TokenKind.OBF, TokenKind.ZAK, TokenKind.JOIN_TOKEN)
 _NO_ZOOM: Final = (
     "simulator's choice: no fake Zoom is attached, so the token cannot be checked against "
     "Zoom's record; a bare token is taken as valid"
@@ -68,44 +57,34 @@ _OTHER_ERROR: Final = (
 )
 
 
-class BotTokenKind(StrEnum):
-    """The three token callbacks of a Create Bot request's ``zoom`` object."""
-
-    OBF = "obf"
-    ZAK = "zak"
-    JOIN_TOKEN = "join-token"  # noqa: S105 - a kind, not a password
-
-    @property
-    def purpose(self) -> CallPurpose:
-        return _PURPOSES[self]
-
-    @property
-    def label(self) -> str:
-        return _LABELS[self]
-
-
 _PURPOSES: Final = {
-    BotTokenKind.OBF: CallPurpose.BOT_OBF,
-    BotTokenKind.ZAK: CallPurpose.BOT_ZAK,
-    BotTokenKind.JOIN_TOKEN: CallPurpose.BOT_JOIN_TOKEN,
+    TokenKind.OBF: CallPurpose.BOT_OBF,
+    TokenKind.ZAK: CallPurpose.BOT_ZAK,
+    TokenKind.JOIN_TOKEN: CallPurpose.BOT_JOIN_TOKEN,
 }
 _LABELS: Final = {
-    BotTokenKind.OBF: "OBF token",
-    BotTokenKind.ZAK: "ZAK",
-    BotTokenKind.JOIN_TOKEN: "join token",
+    TokenKind.OBF: "OBF token",
+    TokenKind.ZAK: "ZAK",
+    TokenKind.JOIN_TOKEN: "join token",
 }
-# What the fake Zoom's record calls each kind (`MintedKind`'s values).
-_MINTED_AS: Final = {
-    BotTokenKind.OBF: "onbehalf",
-    BotTokenKind.ZAK: "zak",
-    BotTokenKind.JOIN_TOKEN: "local_recording",
-}
+
+
+def purpose_of(kind: TokenKind) -> CallPurpose:
+    """How the call journal names a bot's call of a ``kind`` callback."""
+    return _PURPOSES[kind]
+
+
+def label_of(kind: TokenKind) -> str:
+    return _LABELS[kind]
+
+
 _KIND_RULE: Final = {
-    BotTokenKind.OBF: "obf.minted-for-user",
-    BotTokenKind.ZAK: "zak.valid-for-user",
-    BotTokenKind.JOIN_TOKEN: "join-token.for-meeting",
+    TokenKind.OBF: "obf.minted-for-user",
+    TokenKind.ZAK: "zak.valid-for-user",
+    TokenKind.JOIN_TOKEN: "join-token.for-meeting",
 }
 FRESH_PER_CALL: Final = "obf.fresh-per-call"
+_RECALL_BUDGET_S: Final = 5.0
 JOIN_404: Final = "join-token.404-when-unavailable"
 _STATUS_2XX: Final = "contract.status-2xx"
 
@@ -152,7 +131,7 @@ class TokenGrade:
     labelled assumptions and choices the grade rests on.
     """
 
-    kind: BotTokenKind
+    kind: TokenKind
     judgement: Judgement
     fatal: str | None = None
     no_token: bool = False
@@ -160,7 +139,7 @@ class TokenGrade:
 
 
 def grade_bot_token(
-    kind: BotTokenKind,
+    kind: TokenKind,
     observation: Observation,
     *,
     clock: Clock,
@@ -169,18 +148,21 @@ def grade_bot_token(
     meeting_id: str,
 ) -> TokenGrade:
     """Grade one answer of a ``kind`` callback for a bot joining meeting ``meeting_id``."""
-    base = judge(observation, clock=clock, budget=budget)
-    verdicts = [v for v in base.verdicts if v.rule in EVERY_KIND_RULES]
-    notes = [ASSUMED_BUDGET.format(budget=budget)]
+    base = judge(observation, clock=clock, budget=budget, kind=kind)
+    verdicts = list(base.verdicts)
+    assumed = ASSUMED_BUDGET_NOTE.format(kind=kind.value)
+    if budget != _RECALL_BUDGET_S:
+        assumed += f"; this simulated Recall's budget is {budget:g} s (callback_deadline)"
+    notes = [f"assumption: {assumed}"]
     status = observation.status
     is_2xx = status is not None and 200 <= status < 300
     token = base.token if is_2xx else None
     no_token = False
-    if kind is BotTokenKind.JOIN_TOKEN and not is_2xx:
+    if kind is TokenKind.JOIN_TOKEN and not is_2xx:
         no_token = True
         verdicts, extra = _join_token_refused(verdicts, status)
         notes.append(extra)
-    elif kind is BotTokenKind.JOIN_TOKEN and token is None:
+    elif kind is TokenKind.JOIN_TOKEN and token is None:
         verdicts.append(
             Verdict(
                 JOIN_404,
@@ -223,7 +205,7 @@ def _join_token_refused(verdicts: list[Verdict], status: int | None) -> tuple[li
 
 
 def _kind_verdicts(
-    kind: BotTokenKind,
+    kind: TokenKind,
     token: str,
     registry: MintedTokenRegistry,
     now: float,
@@ -231,8 +213,8 @@ def _kind_verdicts(
 ) -> list[Verdict]:
     rule = _KIND_RULE[kind]
     # The bot presents an OBF token to Zoom, which counts the use: single-use shows.
-    record = registry.use_token(token) if kind is BotTokenKind.OBF else registry.minted_token(token)
-    label = kind.label
+    record = registry.use_token(token) if kind is TokenKind.OBF else registry.minted_token(token)
+    label = label_of(kind)
     if record is None:
         return [Verdict(rule, Outcome.FAIL, f"the fake Zoom never minted this {label}", {})]
     evidence = {
@@ -243,20 +225,20 @@ def _kind_verdicts(
         "expires_at": iso_timestamp(record.expires_at),
         "uses_before": record.uses,
     }
-    if str(record.kind) != _MINTED_AS[kind]:
+    if str(record.kind) != KINDS[kind].minted_kind:
         detail = f"the fake Zoom minted this token as a {record.kind} token, not a {label}"
         return [Verdict(rule, Outcome.FAIL, detail, evidence)]
     if record.expires_at <= now:
         detail = f"the {label} expired {now - record.expires_at:.0f} s before the call"
         return [Verdict(rule, Outcome.FAIL, detail, evidence)]
-    if kind is BotTokenKind.JOIN_TOKEN and record.meeting_id != meeting_id:
+    if kind is TokenKind.JOIN_TOKEN and record.meeting_id != meeting_id:
         detail = f"the join token was minted for meeting {record.meeting_id}, not {meeting_id}"
         return [Verdict(rule, Outcome.FAIL, detail, evidence)]
     whose = f"minted for user {record.user_id}"
-    if kind is BotTokenKind.JOIN_TOKEN:
+    if kind is TokenKind.JOIN_TOKEN:
         whose += f" and meeting {meeting_id}, {record.expires_at - now:.0f} s left"
     found = [Verdict(rule, Outcome.PASS, f"the fake Zoom {whose}", evidence)]
-    if kind is BotTokenKind.OBF:
+    if kind is TokenKind.OBF:
         found.append(_fresh_per_call(record, now, evidence))
     return found
 

@@ -26,11 +26,13 @@ from urllib.parse import parse_qs, urlsplit
 
 from recall_sim.simulator.causes import Cause, diagnose
 from recall_sim.simulator.clock import Clock
+from recall_sim.simulator.kinds import TokenKind
 from recall_sim.simulator.recall.bot_tokens import (
-    BotTokenKind,
     MintedTokenRegistry,
     TokenGrade,
     grade_bot_token,
+    label_of,
+    purpose_of,
 )
 from recall_sim.simulator.recall.caller import CallbackCaller
 from recall_sim.simulator.recall.log_causes import RECENT_CALLS, point_from_record, with_cause
@@ -120,12 +122,12 @@ class BotZoom:
     zak_url: str | None = None
     join_token_url: str | None = None
 
-    def urls(self) -> list[tuple[BotTokenKind, str]]:
+    def urls(self) -> list[tuple[TokenKind, str]]:
         """The URLs given, in the order the bot calls them."""
         ordered = (
-            (BotTokenKind.OBF, self.obf_token_url),
-            (BotTokenKind.ZAK, self.zak_url),
-            (BotTokenKind.JOIN_TOKEN, self.join_token_url),
+            (TokenKind.OBF, self.obf_token_url),
+            (TokenKind.ZAK, self.zak_url),
+            (TokenKind.JOIN_TOKEN, self.join_token_url),
         )
         return [(kind, url) for kind, url in ordered if url is not None]
 
@@ -247,9 +249,7 @@ class BotRunner:
         self._change(bot_id, fatal or StatusChange(BotCode.IN_CALL_RECORDING, self._clock.now()))
         return self.get(bot_id) or bot
 
-    async def _call(
-        self, bot: Bot, kind: BotTokenKind, url: str
-    ) -> tuple[TokenGrade, Cause | None]:
+    async def _call(self, bot: Bot, kind: TokenKind, url: str) -> tuple[TokenGrade, Cause | None]:
         observation, signed = await self._caller.observe(url)
         grade = grade_bot_token(
             kind,
@@ -264,22 +264,22 @@ class BotRunner:
         if cause is not None:
             notes.append(f"{cause.cause.value}: {cause.title}: {cause.detail}. Fix: {cause.fix}")
         if grade.fatal is not None:
-            sub_code = INVALID_JOIN_TOKEN if kind is BotTokenKind.JOIN_TOKEN else None
+            sub_code = INVALID_JOIN_TOKEN if kind is TokenKind.JOIN_TOKEN else None
             shown = "without a sub_code" if sub_code is None else f"sub_code {sub_code}"
             notes.insert(0, f"bot {bot.id} fails to join (fatal, {shown}): {grade.fatal}")
-            if kind is not BotTokenKind.JOIN_TOKEN:
-                notes.append(OBF_OR_ZAK_FATAL.format(label=kind.label))
+            if kind is not TokenKind.JOIN_TOKEN:
+                notes.append(OBF_OR_ZAK_FATAL.format(label=label_of(kind)))
         elif not grade.no_token:
-            notes.insert(0, f"bot {bot.id} joins with this {kind.label}")
+            notes.insert(0, f"bot {bot.id} joins with this {label_of(kind)}")
         self._caller.record(
-            grade.judgement, purpose=kind.purpose, signed=signed, bot=bot.id, notes=tuple(notes)
+            grade.judgement, purpose=purpose_of(kind), signed=signed, bot=bot.id, notes=tuple(notes)
         )
         return grade, cause
 
     def _cause(self, grade: TokenGrade, url: str, *, signed: bool) -> Cause | None:
         """The cause of a failed call (SPEC §8) from this URL's recent calls of its kind
         and this one: the same `diagnose` as check, watch and the credential logs."""
-        purpose = grade.kind.purpose
+        purpose = purpose_of(grade.kind)
         history = self._caller.recent_to(url, purpose=purpose, limit=RECENT_CALLS)
         index = history[-1].seq + 1 if history else 1
         current = CallPoint.from_judgement(
@@ -334,8 +334,8 @@ def _fatal(
     """The bot's ``fatal`` status change, its message naming the failed rules and the cause
     (tokens and the URL's secrets redacted, as everywhere the API shows them)."""
     why = with_cause(redact_text(grade.fatal or "", secrets=hidden), cause)
-    if grade.kind is BotTokenKind.JOIN_TOKEN:
+    if grade.kind is TokenKind.JOIN_TOKEN:
         message = f"The join token callback's answer is not a valid join token: {why}"
         return StatusChange(BotCode.FATAL, now, message=message, sub_code=INVALID_JOIN_TOKEN)
-    message = f"The {grade.kind.label} callback's answer cannot be used: {why}"
+    message = f"The {label_of(grade.kind)} callback's answer cannot be used: {why}"
     return StatusChange(BotCode.FATAL, now, message=message, sub_code=None)
