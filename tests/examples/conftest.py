@@ -80,13 +80,26 @@ class Reference:
     def bot_token_url(self, kind: str, user_id: str, meeting_id: str | None = None) -> str:
         """A working OBF (``obf``), ZAK (``zak``) or join-token (``join-token``) URL for
         ``user_id``, with a new secret as `callback_url` makes."""
+        return self.bot_token_urls(user_id, meeting_id)[kind]
+
+    def bot_token_urls(self, user_id: str, meeting_id: str | None = None) -> dict[str, str]:
+        """The user's three bot token URLs, sharing one new secret (a new secret replaces
+        the user's last one, so URLs made one by one would leave only the last working)."""
         secret = new_secret()
         store = self.service.store
         store.begin_secret(user_id, hash_secret(secret))
         store.commit_secret(user_id, hash_secret(secret), None)
-        path = {"obf": "/zoom/obf-token", "zak": "/zoom/zak", "join-token": "/zoom/join-token"}
-        meeting = meeting_id if kind == "join-token" else None
-        return bot_token_url(self.url, path[kind], user_id, secret, meeting_id=meeting)
+        paths = {"obf": "/zoom/obf-token", "zak": "/zoom/zak", "join-token": "/zoom/join-token"}
+        return {
+            kind: bot_token_url(
+                self.url,
+                path,
+                user_id,
+                secret,
+                meeting_id=meeting_id if kind == "join-token" else None,
+            )
+            for kind, path in paths.items()
+        }
 
 
 def free_port() -> int:
