@@ -7,9 +7,8 @@ import argparse
 from recall_sim.conformance.watch.session import run_watch
 from recall_sim.conformance.watch.settings import WatchSettings
 from recall_sim.simulator.commands.layers import load_or_exit
-from recall_sim.simulator.commands.options import add_options
+from recall_sim.simulator.commands.options import add_options, secret_policy
 from recall_sim.simulator.kinds import TokenKind
-from recall_sim.simulator.redaction import SecretPolicy
 
 __all__ = ["add_arguments", "run"]
 
@@ -20,7 +19,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     values = load_or_exit("watch", args)
-    index = values["secret_path_segment"]
     settings = WatchSettings(
         url=values["url"],
         client_id=values["client_id"],
@@ -28,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
         kind=TokenKind(values["kind"]),
         signing_secret=values["signing_secret"],
         zoom_admin=values["zoom_admin"],
-        secrets=SecretPolicy(values["secret_params"], () if index is None else (index,)),
+        secrets=secret_policy(values),
         show_secrets=values["show_secrets"],
         strict=values["strict"],
         interval=values["interval"],

@@ -13,13 +13,17 @@ import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from recall_sim.simulator.commands.arguments import (
     bounded,
     parse_secret_param,
     parse_secret_path_segment,
 )
+from recall_sim.simulator.redaction import SecretPolicy
+
+if TYPE_CHECKING:
+    from recall_sim.simulator.commands.layers import Resolved
 
 __all__ = [
     "COLOR_CHOICES",
@@ -38,6 +42,7 @@ __all__ = [
     "Option",
     "add_options",
     "options_for",
+    "secret_policy",
 ]
 
 Command = Literal["check", "watch", "probe"]
@@ -162,6 +167,16 @@ def _count(option: str, low: int, high: int) -> Callable[[str], int]:
         malformed=f"{option} must be a whole number, got {{text!r}}",
         out_of_range=f"{option} must be between {low} and {high}, got {{text}}",
     )
+
+
+def _flag(name: str, field: str, commands: frozenset[str], help: str) -> Option:
+    """An on/off option: off unless given."""
+    return Option(name, field, commands, help, kind="flag", default=False)
+
+
+def _path(name: str, field: str, commands: frozenset[str], help: str) -> Option:
+    """An option naming a file to write."""
+    return Option(name, field, commands, help, convert=Path, metavar="PATH")
 
 
 OPTIONS: Final[tuple[Option, ...]] = (
@@ -315,56 +330,22 @@ OPTIONS: Final[tuple[Option, ...]] = (
         convert=_seconds("--duration", 0.0, MAX_DURATION, inclusive=False),
         metavar="S",
     ),
-    Option(
+    _flag(
         "until-fail",
         "until_fail",
         frozenset({"watch"}),
         "stop after the first call a rule fails on (with --duration: whichever first)",
-        kind="flag",
-        default=False,
     ),
-    Option(
-        "strict", "strict", CHECK_WATCH, "warnings fail the run too", kind="flag", default=False
-    ),
-    Option(
-        "json",
-        "as_json",
-        frozenset({"probe"}),
-        "print JSON",
-        kind="flag",
-        default=False,
-    ),
-    Option(
-        "jsonl",
-        "jsonl",
-        frozenset({"watch"}),
-        "write one JSON line per call, then a summary",
-        convert=Path,
-        metavar="PATH",
-    ),
-    Option(
-        "report-json",
-        "report_json",
-        CHECK_WATCH,
-        "write the JSON report here",
-        convert=Path,
-        metavar="PATH",
-    ),
-    Option(
-        "junitxml",
-        "junitxml",
-        CHECK,
-        "write JUnit XML (one case per rule)",
-        convert=Path,
-        metavar="PATH",
-    ),
-    Option(
+    _flag("strict", "strict", CHECK_WATCH, "warnings fail the run too"),
+    _flag("json", "as_json", frozenset({"probe"}), "print JSON"),
+    _path("jsonl", "jsonl", frozenset({"watch"}), "write one JSON line per call, then a summary"),
+    _path("report-json", "report_json", CHECK_WATCH, "write the JSON report here"),
+    _path("junitxml", "junitxml", CHECK, "write JUnit XML (one case per rule)"),
+    _path(
         "report-html",
         "report_html",
         CHECK_WATCH,
         "write the HTML report here: causes, timeline charts, every rule (one offline file)",
-        convert=Path,
-        metavar="PATH",
     ),
     Option(
         "color",
@@ -385,13 +366,11 @@ OPTIONS: Final[tuple[Option, ...]] = (
         default="text",
         metavar="{text,github}",
     ),
-    Option(
+    _flag(
         "show-secrets",
         "show_secrets",
         ALL,
         "print tokens and URL secrets whole (never in CI logs)",
-        kind="flag",
-        default=False,
     ),
 )
 
@@ -399,6 +378,12 @@ OPTIONS: Final[tuple[Option, ...]] = (
 def options_for(command: str) -> tuple[Option, ...]:
     """The table's rows for ``command``, in the table's order."""
     return tuple(option for option in OPTIONS if command in option.commands)
+
+
+def secret_policy(values: Resolved) -> SecretPolicy:
+    """What ``--secret-param`` and ``--secret-path-segment``, resolved, say to mask."""
+    index = values["secret_path_segment"]
+    return SecretPolicy(values["secret_params"], () if index is None else (index,))
 
 
 def add_options(parser: argparse.ArgumentParser, command: Command) -> None:

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 
 from recall_sim.simulator.commands.layers import load_or_exit
-from recall_sim.simulator.commands.options import add_options
+from recall_sim.simulator.commands.options import add_options, secret_policy
 from recall_sim.simulator.diagnosis import diagnosis_json, diagnosis_text
 from recall_sim.simulator.judge import judge
 from recall_sim.simulator.kinds import ASSUMED_BUDGET_NOTE, TokenKind
@@ -41,7 +41,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     values = load_or_exit("probe", args)
-    index = values["secret_path_segment"]
     settings = ProbeSettings(
         url=values["url"],
         client_id=values["client_id"],
@@ -50,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         deadline=values["deadline"],
         as_json=values["as_json"],
         show_secrets=values["show_secrets"],
-        secrets=SecretPolicy(values["secret_params"], () if index is None else (index,)),
+        secrets=secret_policy(values),
         signing_secret=values["signing_secret"],
     )
     return run_probe(settings)

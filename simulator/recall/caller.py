@@ -184,16 +184,7 @@ class CallbackCaller:
         verification secret is set), not graded: for calls whose answer is graded by rules
         of their own (a bot's token callbacks). Returns the observation and whether it was
         signed; `record` journals the graded call."""
-        settings = self._settings()
-        headers = self._signature_headers(settings.verification_secret)
-        observation = await aprobe(
-            url,
-            deadline=settings.callback_deadline,
-            headers=headers,
-            network=self._network,
-            clock=self._clock,
-        )
-        return observation, headers is not None
+        return await self._get(url, self._settings())
 
     def record(
         self,
@@ -205,12 +196,44 @@ class CallbackCaller:
         notes: tuple[str, ...] = (),
     ) -> CallResult:
         """Journal a call made with `observe` and graded by its caller."""
-        secrets = self._settings().url_secrets
+        return self._journaled(
+            judgement,
+            self._settings().url_secrets,
+            purpose=purpose,
+            signed=signed,
+            bot=bot,
+            notes=notes,
+        )
+
+    async def _get(self, url: str, settings: RecallSettings) -> tuple[Observation, bool]:
+        """The GET both `observe` and `call` make: the observation and whether it was signed."""
+        headers = self._signature_headers(settings.verification_secret)
+        observation = await aprobe(
+            url,
+            deadline=settings.callback_deadline,
+            headers=headers,
+            network=self._network,
+            clock=self._clock,
+        )
+        return observation, headers is not None
+
+    def _journaled(
+        self,
+        judgement: Judgement,
+        secrets: SecretPolicy,
+        *,
+        purpose: CallPurpose,
+        signed: bool,
+        credential: uuid.UUID | None = None,
+        oauth_app: uuid.UUID | None = None,
+        bot: uuid.UUID | None = None,
+        notes: tuple[str, ...] = (),
+    ) -> CallResult:
         record = self._journal.record(
             judgement,
             purpose=purpose,
-            credential=None,
-            oauth_app=None,
+            credential=credential,
+            oauth_app=oauth_app,
             signed=signed,
             secrets=secrets,
             bot=bot,
@@ -229,14 +252,7 @@ class CallbackCaller:
         oauth_app: uuid.UUID | None = None,
     ) -> CallResult:
         settings = self._settings()
-        headers = self._signature_headers(settings.verification_secret)
-        observation = await aprobe(
-            url,
-            deadline=settings.callback_deadline,
-            headers=headers,
-            network=self._network,
-            clock=self._clock,
-        )
+        observation, signed = await self._get(url, settings)
         # The simulated Recall's budget is its setting (short in tests), not the fixed 5 s.
         judgement = judge(
             observation,
@@ -251,12 +267,11 @@ class CallbackCaller:
             client_id=client_id,
             expected_user_id=expected_user_id,
         )
-        record = self._journal.record(
+        return self._journaled(
             judgement,
+            settings.url_secrets,
             purpose=purpose,
+            signed=signed,
             credential=credential,
             oauth_app=oauth_app,
-            signed=headers is not None,
-            secrets=settings.url_secrets,
         )
-        return CallResult(judgement=judgement, record=record, secrets=settings.url_secrets)

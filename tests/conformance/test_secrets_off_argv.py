@@ -16,6 +16,7 @@ import pytest
 
 from tests.conformance.conftest import SIGNING_SECRET
 from tests.support.flawed_callback import SECRETS, callback_url
+from tests.support.proc import argv_of, stat_fields
 from tests.support.tokens import USER_ID
 
 COMMAND = [sys.executable, "-m", "recall_sim.simulator.cli", "check"]
@@ -26,15 +27,21 @@ def _clean_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
+def _run(
+    argv: list[str], cwd: Path, env: dict[str, str], *, timeout: float | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``argv`` to its end, its output captured as text."""
+    return subprocess.run(
+        argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
 def _descendants(pid: int) -> set[int]:
     """``pid`` and every process below it, from /proc/*/stat's parent ids."""
     parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # gone meanwhile
-        parents[int(stat.parent.name)] = int(fields[1])
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := stat_fields(entry.name)) is not None:
+            parents[int(entry.name)] = int(fields[1])
     found = {pid}
     grew = True
     while grew:
@@ -48,13 +55,7 @@ def _watch_argv(process: subprocess.Popen[str]) -> list[str]:
     """Every argv seen in the process tree while it runs, read from /proc/<pid>/cmdline."""
     seen: list[str] = []
     while process.poll() is None:
-        for pid in _descendants(process.pid):
-            try:
-                raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if raw:
-                seen.append(raw.replace(b"\0", b" ").decode(errors="replace"))
+        seen.extend(filter(None, map(argv_of, _descendants(process.pid))))
         time.sleep(0.02)
     return seen
 
@@ -125,9 +126,7 @@ def test_a_config_file_with_variables_configures_the_check(
     work = tmp_path / "service"
     work.mkdir()
     env = _clean_env(CALLBACK_URL=callback_url(base), RECALL_SIGNING_SECRET=SIGNING_SECRET)
-    result = subprocess.run(
-        COMMAND, cwd=work, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
+    result = _run(COMMAND, work, env, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "recall-sim check: warning: " in result.stderr
     assert "unknown key 'burts' (ignored)" in result.stderr
@@ -146,9 +145,7 @@ def test_a_config_file_with_variables_configures_the_check(
 def test_an_unset_required_variable_is_one_line_naming_file_and_key(tmp_path: Path):
     (tmp_path / ".git").mkdir()
     (tmp_path / "recall-sim.toml").write_text('url = "${CALLBACK_URL?}"\n')
-    result = subprocess.run(
-        COMMAND, cwd=tmp_path, env=_clean_env(), capture_output=True, text=True, check=False
-    )
+    result = _run(COMMAND, tmp_path, _clean_env())
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "recall-sim check: error: recall-sim.toml key 'url': environment variable "
@@ -160,9 +157,7 @@ def test_a_bad_environment_value_is_one_line_naming_the_variable(tmp_path: Path)
     (tmp_path / ".git").mkdir()
     secret = "whsec_!!!" + SECRETS[USER_ID]
     env = _clean_env(RECALL_SIM_URL="http://127.0.0.1:9/cb", RECALL_SIM_SIGNING_SECRET=secret)
-    result = subprocess.run(
-        COMMAND, cwd=tmp_path, env=env, capture_output=True, text=True, check=False
-    )
+    result = _run(COMMAND, tmp_path, env)
     assert result.returncode == 2
     [line] = result.stderr.splitlines()
     assert line.startswith(
@@ -178,7 +173,7 @@ def test_the_pytest_plugin_reads_the_environment_too(
     (tmp_path / ".git").mkdir()
     report_path = tmp_path / "r.json"
     env = _clean_env(RECALL_SIM_SIGNING_SECRET=SIGNING_SECRET, RECALL_SIM_RULE="contract")
-    result = subprocess.run(
+    result = _run(
         [
             sys.executable,
             "-m",
@@ -191,12 +186,9 @@ def test_the_pytest_plugin_reads_the_environment_too(
             "--callback-report-json",
             str(report_path),
         ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
+        tmp_path,
+        env,
         timeout=300,
-        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(report_path.read_text())
@@ -212,14 +204,11 @@ def test_watch_takes_its_url_from_the_environment_and_reports_the_sources(
     (tmp_path / ".git").mkdir()
     (tmp_path / "recall-sim.toml").write_text("interval = 0.3\nduration = 1\n")
     env = _clean_env(RECALL_SIM_URL=callback_url(base), RECALL_SIM_SIGNING_SECRET=SIGNING_SECRET)
-    result = subprocess.run(
+    result = _run(
         [sys.executable, "-m", "recall_sim.simulator.cli", "watch", "--report-json", "w.json"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
+        tmp_path,
+        env,
         timeout=120,
-        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads((tmp_path / "w.json").read_text())

@@ -34,6 +34,9 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import yaml
 
+from tests.support.github_files import parse_github_file
+from tests.support.proc import argv_of, stat_fields
+
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW_PATH = ROOT / "examples" / "ci" / "github-actions.yml"
 WORKFLOW: dict[str, Any] = yaml.safe_load(WORKFLOW_PATH.read_text())
@@ -64,31 +67,9 @@ def free_port() -> int:
         return port
 
 
-def _parse_env_file(text: str) -> dict[str, str]:
-    """``$GITHUB_ENV``/``$GITHUB_OUTPUT``: ``NAME=value`` lines and ``NAME<<DELIM`` blocks."""
-    values: dict[str, str] = {}
-    lines = iter(text.splitlines())
-    for line in lines:
-        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
-            name, delimiter = line.split("<<", 1)
-            block: list[str] = []
-            for item in lines:
-                if item == delimiter:
-                    break
-                block.append(item)
-            values[name] = "\n".join(block)
-        elif "=" in line:
-            name, value = line.split("=", 1)
-            values[name] = value
-    return values
-
-
 def _session_of(pid: str) -> int | None:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None  # gone meanwhile
-    return int(fields[3])  # state, ppid, pgrp, session
+    fields = stat_fields(pid)
+    return None if fields is None else int(fields[3])  # state, ppid, pgrp, session
 
 
 @dataclass
@@ -103,12 +84,8 @@ class ArgvSampler:
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit() or _session_of(entry.name) not in self.sessions:
                 continue
-            try:
-                raw = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if raw:
-                self.seen.add(raw.rstrip(b"\0").replace(b"\0", b" ").decode(errors="replace"))
+            if argv := argv_of(entry.name):
+                self.seen.add(argv)
 
     def run(self) -> None:
         while not self._stop.is_set():
@@ -168,8 +145,8 @@ class Runner:
         self.sampler.sample()  # whatever it left running in the background, at least once
         self.logs.append(f"--- {name} (exit {process.returncode})\n{out}")
         assert process.returncode == 0, "\n".join(self.logs)
-        self.env.update(_parse_env_file(files["env"].read_text()))
-        self.last_outputs = _parse_env_file(files["output"].read_text())
+        self.env.update(parse_github_file(files["env"].read_text()))
+        self.last_outputs = parse_github_file(files["output"].read_text())
         return out
 
     def stop_everything(self) -> None:
@@ -204,10 +181,8 @@ def _group_alive(group: int) -> bool:
 
 
 def _state_of(pid: str) -> str:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return "Z"
+    fields = stat_fields(pid)
+    return "Z" if fields is None else fields[0]
 
 
 def _with_free_ports(text: str, ports: Mapping[str, int]) -> str:

@@ -18,6 +18,7 @@ import yaml
 
 from recall_sim.simulator.testing import RunningSimulator
 from tests.examples.conftest import StartReference
+from tests.support.github_files import parse_github_file
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 ACTION: dict[str, Any] = yaml.safe_load((ROOT / "action.yml").read_text())
@@ -33,24 +34,6 @@ class StepRun:
     summary: str
     outputs: dict[str, str]
     path_added: str
-
-
-def _parse_outputs(text: str) -> dict[str, str]:
-    outputs: dict[str, str] = {}
-    lines = iter(text.splitlines())
-    for line in lines:
-        if "<<" in line:
-            name, delimiter = line.split("<<", 1)
-            value = []
-            for item in lines:
-                if item == delimiter:
-                    break
-                value.append(item)
-            outputs[name] = "\n".join(value)
-        elif "=" in line:
-            name, value_text = line.split("=", 1)
-            outputs[name] = value_text
-    return outputs
 
 
 def run_step(
@@ -99,7 +82,7 @@ def run_step(
         done.stdout,
         done.stderr,
         files["summary"].read_text(),
-        _parse_outputs(files["output"].read_text()),
+        parse_github_file(files["output"].read_text()),
         files["path"].read_text(),
     )
 

@@ -9,11 +9,11 @@ must run ``fake.running()`` for the poller (``build_recall_app`` does).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from recall_sim.simulator.control_guard import ControlAccess, ControlGuard
 from recall_sim.simulator.recall.api.apps import apps_router
@@ -45,36 +45,33 @@ CONTROL_PREFIX = "/_sim/recall"
 
 def build_recall_api(fake: FakeRecall) -> FastAPI:
     """Recall's ``/api/v2`` Zoom OAuth endpoints as an app to mount at `API_PREFIX`."""
-    api = FastAPI(
-        title="Recall.ai API (Zoom OAuth, simulated by recall-sim)",
-        version="2",
-        docs_url="/docs",
-        redoc_url=None,
+    return _api(
+        fake,
+        "Recall.ai API (Zoom OAuth, simulated by recall-sim)",
+        "2",
+        [apps_router, credentials_router, logs_router, meetings_router],
     )
-    install_error_handlers(api)
-    guard = Guard(fake)
-    install_method_handling(api, guard)
-    api.include_router(apps_router(fake, guard))
-    api.include_router(credentials_router(fake, guard))
-    api.include_router(logs_router(fake, guard))
-    api.include_router(meetings_router(fake, guard))
-    _without_422(api)
-    return api
 
 
 def build_bot_api(fake: FakeRecall) -> FastAPI:
     """Recall's ``/api/v1/bot/`` (create, retrieve) as an app to mount at `BOT_API_PREFIX`,
     with the same key, rate limits and DRF-shaped errors as the ``/api/v2`` app."""
-    api = FastAPI(
-        title="Recall.ai API (bots, simulated by recall-sim)",
-        version="1",
-        docs_url="/docs",
-        redoc_url=None,
-    )
+    return _api(fake, "Recall.ai API (bots, simulated by recall-sim)", "1", [bots_router])
+
+
+def _api(
+    fake: FakeRecall,
+    title: str,
+    version: str,
+    routers: Sequence[Callable[[FakeRecall, Guard], APIRouter]],
+) -> FastAPI:
+    """An app of ``routers`` sharing one key guard, DRF-shaped errors and method handling."""
+    api = FastAPI(title=title, version=version, docs_url="/docs", redoc_url=None)
     install_error_handlers(api)
     guard = Guard(fake)
     install_method_handling(api, guard)
-    api.include_router(bots_router(fake, guard))
+    for router in routers:
+        api.include_router(router(fake, guard))
     _without_422(api)
     return api
 

@@ -143,6 +143,9 @@ def _is_http_url(value: str) -> bool:
     return bool(parts.hostname)
 
 
+_ABSENT = object()  # a field that is missing or null (its error already noted)
+
+
 class _Fields:
     """Reads fields from parsed body data, collecting DRF-style errors per field."""
 
@@ -155,19 +158,21 @@ class _Fields:
     def fail(self, name: str, message: str) -> None:
         self.errors.setdefault(name, []).append(message)
 
-    def _present(self, name: str) -> bool:
-        if name in self.data:
-            return True
-        if not self.partial:
-            self.fail(name, REQUIRED)
-        return False
-
-    def string(self, name: str, *, url: bool = False) -> str | None:
-        if not self._present(name):
-            return None
+    def _given(self, name: str) -> Any:
+        """The field's value, or `_ABSENT` once a missing (required) or null one is noted."""
+        if name not in self.data:
+            if not self.partial:
+                self.fail(name, REQUIRED)
+            return _ABSENT
         value = self.data[name]
         if value is None:
             self.fail(name, NOT_NULL)
+            return _ABSENT
+        return value
+
+    def string(self, name: str, *, url: bool = False) -> str | None:
+        value = self._given(name)
+        if value is _ABSENT:
             return None
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             self.fail(name, NOT_STRING)
@@ -193,11 +198,8 @@ class _Fields:
 
     def datetime(self, name: str) -> float | None:
         """A DRF DateTimeField in ISO 8601, as a Unix time (a naive time is UTC)."""
-        if not self._present(name):
-            return None
-        value = self.data[name]
-        if value is None:
-            self.fail(name, NOT_NULL)
+        value = self._given(name)
+        if value is _ABSENT:
             return None
         text = value.strip() if isinstance(value, str) else ""
         if not re.fullmatch(DATETIME_PATTERN, text):
@@ -211,11 +213,8 @@ class _Fields:
         return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
 
     def choice(self, name: str, choices: type[E]) -> E | None:
-        if not self._present(name):
-            return None
-        value = self.data[name]
-        if value is None:
-            self.fail(name, NOT_NULL)
+        value = self._given(name)
+        if value is _ABSENT:
             return None
         try:
             return choices(str(value))
@@ -225,11 +224,8 @@ class _Fields:
 
     def reference(self, name: str, exists: Callable[[uuid.UUID], bool]) -> uuid.UUID | None:
         """A primary key of another record (DRF's PrimaryKeyRelatedField with a UUID key)."""
-        if not self._present(name):
-            return None
-        value = self.data[name]
-        if value is None:
-            self.fail(name, NOT_NULL)
+        value = self._given(name)
+        if value is _ABSENT:
             return None
         if isinstance(value, str):
             parsed = parse_uuid(value.strip())

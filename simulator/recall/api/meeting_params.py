@@ -7,18 +7,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from recall_sim.simulator.recall.api.params import (
     _CURSOR,
-    _DATE,
-    _DATE_TIME,
     _EMPTY,
+    _instant,
     _parameter,
     _Params,
     _reference,
 )
-from recall_sim.simulator.recall.queries import MeetingMappingQuery, Ordering
+from recall_sim.simulator.recall.queries import MeetingMappingQuery
 
 __all__ = ["MEETING_MAPPING_PARAMETERS", "meeting_mapping_query"]
 
@@ -47,17 +45,6 @@ def _number(p: _Params, name: str) -> str | None:
     return str(number)
 
 
-def _ordering(p: _Params) -> Ordering:
-    """As DRF's OrderingFilter (see `_Params.ordering`), on ``synced_at``."""
-    for term in (p.text("ordering") or "").split(","):
-        term = term.strip()
-        if term == _ORDERING_FIELD:
-            return Ordering.OLDEST_FIRST
-        if term == "-" + _ORDERING_FIELD:
-            return Ordering.NEWEST_FIRST
-    return Ordering.NEWEST_FIRST
-
-
 def meeting_mapping_query(
     params: Mapping[str, str], *, credential_exists: Callable[[uuid.UUID], bool]
 ) -> MeetingMappingQuery:
@@ -73,17 +60,7 @@ def meeting_mapping_query(
         meeting_id=meeting_id,
         synced_after=after,
         synced_before=before,
-        ordering=_ordering(p),
-    )
-
-
-def _synced(name: str, bound: str) -> dict[str, Any]:
-    return _parameter(
-        name,
-        {"anyOf": [_DATE_TIME, _DATE, _EMPTY]},
-        f"Only mappings synced {bound} this instant (inclusive): an RFC 3339 date-time or a "
-        "date; the other ISO 8601 forms Python reads are taken too (without an offset, in "
-        f'UTC). Anything else answers 400 {{"{name}": ["Enter a valid date/time."]}}.',
+        ordering=p.ordering(_ORDERING_FIELD),
     )
 
 
@@ -95,8 +72,8 @@ MEETING_MAPPING_PARAMETERS = (
         "Only mappings of this Zoom meeting number, compared as a number (`1e3` is 1000). "
         f'Anything but a number answers 400 {{"meeting_id": ["{BAD_NUMBER}"]}}.',
     ),
-    _synced("synced_at_after", "at or after"),
-    _synced("synced_at_before", "at or before"),
+    _instant("synced_at_after", "at or after", records="mappings synced"),
+    _instant("synced_at_before", "at or before", records="mappings synced"),
     _parameter(
         "ordering",
         {"type": "string", "default": "-synced_at", "examples": ["-synced_at", "synced_at"]},

@@ -42,8 +42,6 @@ E = TypeVar("E", bound=StrEnum)
 BAD_CHOICE = "Select a valid choice. {} is not one of the available choices."
 BAD_REFERENCE = "Select a valid choice. That choice is not one of the available choices."
 BAD_DATETIME = "Enter a valid date/time."
-# DRF's OrderingFilter: the fields a client may order by (with "-" for descending).
-ORDERING_FIELDS = frozenset({"created_at"})
 
 
 def _shown(value: str) -> str:
@@ -95,14 +93,16 @@ class _Params:
     def created_range(self) -> tuple[float | None, float | None]:
         return self.instant("created_at_after"), self.instant("created_at_before")
 
-    def ordering(self) -> Ordering:
+    def ordering(self, field: str = "created_at") -> Ordering:
         """DRF's OrderingFilter: comma-separated terms, unknown ones dropped without an
-        error; the first known term decides (the only field is ``created_at``), and with
-        none, the view's default order."""
+        error; the first known term decides (``field`` the only one a client may order by,
+        with "-" for descending), and with none, the view's default order (newest first)."""
         for term in (self.text("ordering") or "").split(","):
             term = term.strip()
-            if term.removeprefix("-") in ORDERING_FIELDS:
-                return Ordering(term)
+            if term == field:
+                return Ordering.OLDEST_FIRST
+            if term == "-" + field:
+                return Ordering.NEWEST_FIRST
         return Ordering.NEWEST_FIRST
 
     def check(self) -> None:
@@ -223,11 +223,11 @@ def _reference(name: str, what: str) -> dict[str, Any]:
     )
 
 
-def _instant(name: str, bound: str) -> dict[str, Any]:
+def _instant(name: str, bound: str, *, records: str = "records created") -> dict[str, Any]:
     return _parameter(
         name,
         {"anyOf": [_DATE_TIME, _DATE, _EMPTY]},
-        f"Only records created {bound} this instant (inclusive): an RFC 3339 date-time or "
+        f"Only {records} {bound} this instant (inclusive): an RFC 3339 date-time or "
         "a date; the other ISO 8601 forms Python reads are taken too (without an offset, "
         f'in UTC). Anything else answers 400 {{"{name}": ["{BAD_DATETIME}"]}}.',
     )
