@@ -174,11 +174,12 @@ class Demo:
 
     def env(self, **extra: str) -> dict[str, str]:
         # Everything runs on loopback, where the simulator needs no control token; one set
-        # in the user's shell would otherwise lock the demo's own calls out of /_sim/.
+        # in the user's shell would otherwise lock the demo's own calls out of /_sim/, and
+        # any other RECALL_SIM_* setting of theirs would change what the demo checks.
         base = {
             k: v
             for k, v in os.environ.items()
-            if not k.upper().endswith("_PROXY") and k != "RECALL_SIM_CONTROL_TOKEN"
+            if not k.upper().endswith("_PROXY") and not k.upper().startswith("RECALL_SIM_")
         }
         return {**base, "NO_PROXY": "127.0.0.1,localhost", "PYTHONUNBUFFERED": "1", **extra}
 
@@ -328,19 +329,22 @@ class Demo:
         else:  # the access token's claim rules skip for other kinds: no client id to give
             kind_options = ["--kind", kind]
             shown = f"--kind {kind}"
+        # The URLs and the signing secret are secrets: they go in the environment, never on
+        # the command line, where `ps` would show them (README, "Configuration").
+        secrets = {
+            "RECALL_SIM_URL": url_a,
+            "RECALL_SIM_OTHER_USER_URL": url_b,
+            "RECALL_SIM_SIGNING_SECRET": self.whsec,
+        }
         argv = [
             sys.executable,
             "-m",
             "recall_sim.simulator.cli",
             "check",
-            url_a,
+            "--no-config",  # the demo's settings only, whatever recall-sim.toml is around
             *kind_options,
             "--expect-user-id",
             user_a,
-            "--other-user-url",
-            url_b,
-            "--signing-secret",
-            self.whsec,
             "--zoom-admin",
             f"{self.sim_url}/_sim/zoom",
             "--freshness-window",
@@ -351,10 +355,11 @@ class Demo:
         step = "[6/6]" if kind == "access-token" else "[5/6]"
         about = "about a minute" if kind == "access-token" else "about half a minute"
         self.say(
-            f"{step} recall-sim check " + masked(url_a) + "\n"
-            f"        {shown} --expect-user-id {user_a}\n"
-            f"        --other-user-url {masked(url_b)}\n"
-            f"        --signing-secret whsec_*** --zoom-admin {self.sim_url}/_sim/zoom "
+            f"{step} RECALL_SIM_URL={masked(url_a)}\n"
+            f"      RECALL_SIM_OTHER_USER_URL={masked(url_b)}\n"
+            "      RECALL_SIM_SIGNING_SECRET=whsec_***\n"
+            f"      recall-sim check {shown} --expect-user-id {user_a}\n"
+            f"        --zoom-admin {self.sim_url}/_sim/zoom "
             f"--freshness-window {options.freshness_window:g}\n"
             f"      every rule of the {kind} kind runs: {about}\n"
         )
@@ -362,7 +367,7 @@ class Demo:
             completed = subprocess.run(  # noqa: S603 (our own interpreter and arguments)
                 argv,
                 cwd=ROOT,
-                env=self.env(),
+                env=self.env(**secrets),
                 stdin=subprocess.DEVNULL,
                 timeout=CHECK_TIMEOUT,
                 check=False,

@@ -65,6 +65,8 @@ def test_make_demo_passes_every_rule_with_no_skips(tmp_path: Path):
         warned = {rule for rule, verdict in verdicts.items() if verdict == "warn"}
         assert warned <= set(EXPECTED_WARNINGS), (kind, warned)
     assert "recall-sim check --kind obf exited 0" in output
+    # The demo shows the way the README recommends: secrets in the environment, not argv.
+    assert output.count("RECALL_SIM_SIGNING_SECRET=whsec_***") == 2
     assert "refresh tokens used twice: 0" in output
     # The fake Recall used each user's token on Zoom: 2 scheduled meetings + the PMI.
     assert output.count("meeting sync completed: 3 meetings mapped") == 2, output[-4000:]
