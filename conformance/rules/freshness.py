@@ -129,14 +129,18 @@ def check_refresh_before_expiry(ctx: CheckContext) -> RuleResult:
     )
 
 
-def _needs_admin(ctx: CheckContext, rule_id: str) -> RuleResult | None:
+def needs_zoom_admin(
+    ctx: CheckContext, rule_id: str, why: str = "needs the simulator's Zoom admin"
+) -> RuleResult | None:
+    """A skip, saying ``why`` and how to give it, without ``--zoom-admin``; then the
+    baseline's own skip, if it got no token."""
     if ctx.config.zoom_admin is None:
         return RuleResult(
             Verdict(
                 rule_id,
                 Outcome.SKIP,
-                "needs the simulator's Zoom admin; serve your callback against "
-                "`recall-sim serve --zoom-token-lifetime 130` and pass "
+                f"{why}; serve your callback against `recall-sim serve --zoom-token-lifetime "
+                "130` (its Zoom at --zoom-port) and pass "
                 "--zoom-admin http://127.0.0.1:8700/_sim/zoom",
             )
         )
@@ -144,7 +148,8 @@ def _needs_admin(ctx: CheckContext, rule_id: str) -> RuleResult | None:
 
 
 @contextmanager
-def _admin(ctx: CheckContext) -> Iterator[ZoomAdmin]:
+def zoom_admin(ctx: CheckContext) -> Iterator[ZoomAdmin]:
+    """The fake Zoom's admin client for this run (only after a rule checked it was given)."""
     assert ctx.config.zoom_admin is not None
     admin = ZoomAdmin(ctx.config.zoom_admin)
     try:
@@ -155,11 +160,11 @@ def _admin(ctx: CheckContext) -> Iterator[ZoomAdmin]:
 
 def check_concurrent_refresh(ctx: CheckContext) -> RuleResult:
     rid = "freshness.concurrent-refresh"
-    skip = _needs_admin(ctx, rid)
+    skip = needs_zoom_admin(ctx, rid)
     if skip:
         return skip
     count = max(ctx.config.burst, 10)
-    with _admin(ctx) as admin:
+    with zoom_admin(ctx) as admin:
         seq = admin.journal_seq()
         observations = burst(ctx, count, rule_id=rid)
         refreshes = admin.events_since(seq, kind="refresh")
@@ -287,7 +292,7 @@ def _not_exercised(judgements: list[Judgement]) -> str:
 
 def check_upstream_failure(ctx: CheckContext) -> RuleResult:
     rid = "freshness.upstream-failure"
-    skip = _needs_admin(ctx, rid)
+    skip = needs_zoom_admin(ctx, rid)
     if skip:
         return skip
     phases = [
@@ -297,7 +302,7 @@ def check_upstream_failure(ctx: CheckContext) -> RuleResult:
     statuses: list[str] = []
     judgements: list[Judgement] = []
     problem: tuple[str, Observation] | None = None  # the first bogus answer, and why
-    with _admin(ctx) as admin:
+    with zoom_admin(ctx) as admin:
         seq = admin.journal_seq()
         try:
             for label, kind, seconds, calls in phases:

@@ -12,7 +12,8 @@ import time
 from typing import Any
 
 from recall_sim.conformance.context import CheckContext, RuleResult
-from recall_sim.conformance.rules.kinds import minted_problem, needs_minted_record, zoom_admin
+from recall_sim.conformance.rules.freshness import zoom_admin
+from recall_sim.conformance.rules.kinds import minted_problem, needs_minted_record
 from recall_sim.conformance.url_parts import UrlParts
 from recall_sim.conformance.zoom_admin import ZoomAdmin, ZoomAdminError
 from recall_sim.simulator.judge import Judgement

@@ -10,12 +10,11 @@ fingerprints.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from recall_sim.conformance.context import CheckContext, RuleResult
+from recall_sim.conformance.rules.freshness import needs_zoom_admin, zoom_admin
 from recall_sim.conformance.zoom_admin import ZoomAdmin, ZoomAdminError
 from recall_sim.simulator.kinds import KINDS, OBF_JUST_IN_TIME_S, TokenKind
 from recall_sim.simulator.redaction import redact_token
@@ -45,26 +44,12 @@ def _skip(rule_id: str, detail: str) -> RuleResult:
 
 def needs_minted_record(ctx: CheckContext, rule_id: str) -> RuleResult | None:
     """A skip, saying why, when the rule cannot grade against the fake Zoom's record."""
-    if ctx.config.zoom_admin is None:
-        kind = ctx.config.token_kind.value
-        return _skip(
-            rule_id,
-            f"{rule_id} grades the {kind} token against the fake Zoom's record of what it "
-            "minted, so it needs the simulator's Zoom admin: serve your callback against "
-            "`recall-sim serve` (its Zoom at --zoom-port) and pass "
-            "--zoom-admin http://127.0.0.1:8700/_sim/zoom",
-        )
-    return ctx.skip_without_baseline(rule_id)
-
-
-@contextmanager
-def zoom_admin(ctx: CheckContext) -> Iterator[ZoomAdmin]:
-    assert ctx.config.zoom_admin is not None
-    admin = ZoomAdmin(ctx.config.zoom_admin)
-    try:
-        yield admin
-    finally:
-        admin.close()
+    kind = ctx.config.token_kind.value
+    why = (
+        f"{rule_id} grades the {kind} token against the fake Zoom's record of what it "
+        "minted, so it needs the simulator's Zoom admin"
+    )
+    return needs_zoom_admin(ctx, rule_id, why)
 
 
 def minted_problem(record: dict[str, Any], kind: TokenKind, shown: str) -> str | None:

@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from recall_sim.conformance.context import CheckContext, RuleResult
-from recall_sim.conformance.rules.freshness import _admin, _needs_admin
+from recall_sim.conformance.rules.freshness import needs_zoom_admin, zoom_admin
 from recall_sim.conformance.zoom_admin import ZoomAdminError
 from recall_sim.simulator.observation import Observation
 from recall_sim.simulator.redaction import JWT_PATTERN, redact_text, redact_token
@@ -34,14 +34,14 @@ def _skip(rule_id: str, detail: str, evidence: dict[str, Any] | None = None) -> 
 
 def check_token_live(ctx: CheckContext) -> RuleResult:
     rid = "contract.token-live"
-    skip = _needs_admin(ctx, rid)
+    skip = needs_zoom_admin(ctx, rid)
     if skip:
         return skip
     base = ctx.baseline_token
     assert base is not None
     shown = redact_token(base.token, show=ctx.config.show_secrets)
     try:
-        with _admin(ctx) as admin:
+        with zoom_admin(ctx) as admin:
             status = admin.inspect_token(base.token)
     except ZoomAdminError as exc:
         return _skip(rid, f"{rid} not graded: {exc}")
@@ -99,7 +99,7 @@ def _stopped(observation: Observation) -> bool:
 
 def check_deauthorized_user(ctx: CheckContext) -> RuleResult:
     rid = "freshness.deauthorized-user"
-    skip = _needs_admin(ctx, rid)
+    skip = needs_zoom_admin(ctx, rid)
     if skip:
         return skip
     base = ctx.baseline_token
@@ -110,7 +110,7 @@ def check_deauthorized_user(ctx: CheckContext) -> RuleResult:
     served_dead = 0
     outcome: tuple[Outcome, str, Observation | None] | None = None
     try:
-        with _admin(ctx) as admin:
+        with zoom_admin(ctx) as admin:
             status = admin.inspect_token(base.token)
             user_id, client_id = status.get("user_id"), status.get("client_id")
             if not status.get("live") or user_id is None:
