@@ -41,6 +41,7 @@ from recall_sim.simulator.control_guard import (
     ControlAccess,
 )
 from recall_sim.simulator.recall import DuplicatePolicy, RecallSettings
+from recall_sim.simulator.recall.api import BOT_API_PREFIX
 from recall_sim.simulator.recall.settings import DEFAULT_POLL_INTERVAL
 from recall_sim.simulator.redaction import NO_NAMED_SECRETS, SecretPolicy, redact_token
 from recall_sim.simulator.serving import serve_together
@@ -411,6 +412,8 @@ def _recall_banner(sim: Simulator, url: str, *, api_key_from_env: bool) -> str:
     return (
         "Fake Recall (point your Recall client's base URL here)\n"
         f"  API base        {url}{API_PREFIX}/   (instead of https://us-east-1.recall.ai/api/v2/)\n"
+        f"  bots            {url}{BOT_API_PREFIX}/bot/   (Create Bot: calls its OBF, ZAK and "
+        "join-token URLs)\n"
         f"  API key         {key}   ({origin}header: Authorization: Token <key>)\n"
         f"  callbacks       {recall.callback_deadline:g} s budget, {schedule}, "
         f"unhealthy after {recall.unhealthy_after} failures, {signing}\n"
