@@ -584,6 +584,19 @@ def test_a_stall_the_harness_injected_is_not_the_callback_s_slowness() -> None:
     assert ids(diagnose(timeline(hung, stalls))) == [CauseId.SLOW_REFRESH_INLINE]
 
 
+def test_a_stall_the_harness_injected_is_its_own_even_with_a_refresh_beside_it() -> None:
+    # An OBF callback refreshes its access token, then waits on the stalled OBF endpoint:
+    # the refresh is real, but the slowness is the harness's stall (within the budget).
+    calls = [call(n, n * 10.0, answer_s=2.6 if n in {4, 5} else 0.05) for n in range(10)]
+    events = [
+        event(1, 40.2, issued="B"),
+        event(2, 40.3, "fault", "fault"),
+        event(3, 50.2, issued="C"),
+        event(4, 50.3, "fault", "fault"),
+    ]
+    assert diagnose(timeline(calls, events)) == []
+
+
 def test_a_refresh_just_after_a_stalled_answer_is_not_one_it_waited_for() -> None:
     # The reference callback under an injected stall: one answer waits 2.5 s and gives up
     # with a 503; the next call's refresh reaches Zoom 6 ms after that answer ended.

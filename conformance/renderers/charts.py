@@ -318,7 +318,13 @@ def figure_json(timeline: Mapping[str, Any]) -> tuple[str, ChartData]:
     if not calls:
         notes.append(_row_note(ANSWER_ROW, "no calls recorded"))
     elif not any(c.get("remaining_s") is not None for c in calls):
-        notes.append(_row_note(VALIDITY_ROW, "no call returned a token"))
+        # OBF, ZAK and join tokens have no 120 s floor: only the access token's is charted.
+        why = (
+            "the 120 s floor is the access token's: not charted for this kind"
+            if any(c.get("token_id") for c in calls)
+            else "no call returned a token"
+        )
+        notes.append(_row_note(VALIDITY_ROW, why))
     if calls and not any(c.get("token_id") for c in calls):
         notes.append(_row_note(TOKEN_ROW, "no call returned a token"))
     if not timeline.get("zoom_observed"):
