@@ -41,9 +41,6 @@ PREFLIGHT_KEY: pytest.StashKey[Observation] = pytest.StashKey()
 CLI_ROUTE_KEY: pytest.StashKey[bool] = pytest.StashKey()
 # The run's settings: handed over by `recall-sim check`, or resolved from --callback-*.
 SETTINGS_KEY: pytest.StashKey[CheckSettings] = pytest.StashKey()
-# check's options the plugin has no --callback- twin of: JUnit XML is pytest's own
-# --junitxml, and workflow annotations are printed by `recall-sim check` only.
-_CHECK_ONLY = frozenset({"junitxml", "format"})
 # Whether the verdict table is coloured: decided once, at configure, on the terminal's stream.
 MARKUP_KEY: pytest.StashKey[bool] = pytest.StashKey()
 
@@ -57,7 +54,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "recall-sim", "recall-sim conformance suite for an access-token callback"
     )
     for option in options_for("check"):
-        if option.name in _CHECK_ONLY:
+        if not option.in_plugin:
             continue
         help_text = f"{option.help} [env {option.env}]"
         if option.kind == "flag":
@@ -76,7 +73,7 @@ def _check_options() -> re.Pattern[str]:
     """check's options as flags in text (``--zoom-admin``), from the one options table."""
     from recall_sim.simulator.commands.options import options_for
 
-    names = "|".join(re.escape(o.name) for o in options_for("check") if o.name not in _CHECK_ONLY)
+    names = "|".join(re.escape(o.name) for o in options_for("check") if o.in_plugin)
     return re.compile(rf"(?<![\w-])--({names})(?![\w-])")
 
 
@@ -121,7 +118,7 @@ def _settings_from_options(config: pytest.Config) -> CheckSettings:
     given = {
         option.field: config.getoption(_flag(option.name))
         for option in options_for("check")
-        if option.name not in _CHECK_ONLY
+        if option.in_plugin
     }
     try:
         resolved = resolve(

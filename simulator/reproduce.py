@@ -15,6 +15,7 @@ import shlex
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypedDict, Unpack
 
 from recall_sim.simulator.prober import USER_AGENT
 from recall_sim.simulator.redaction import (
@@ -120,26 +121,20 @@ class Reproduction:
         return f"{self.command}  # export first: {needs}"
 
 
-def curl_command(
-    url: str,
-    *,
-    deadline: float = 5.0,
-    headers: Mapping[str, str] | Iterable[tuple[str, str]] = (),
-    secret_params: Iterable[str] = (),
-    secret_path_segments: Iterable[int] = (),
-    signing_secret: str | None = None,
-    show_secrets: bool = False,
-) -> str:
+class ReproductionOptions(TypedDict, total=False):
+    """`reproduction`'s keyword options, so `curl_command` passes them on unchanged."""
+
+    deadline: float
+    headers: Mapping[str, str] | Iterable[tuple[str, str]]
+    secret_params: Iterable[str]
+    secret_path_segments: Iterable[int]
+    signing_secret: str | None
+    show_secrets: bool
+
+
+def curl_command(url: str, **options: Unpack[ReproductionOptions]) -> str:
     """`reproduction` on one line: the command, then the variables it needs as a comment."""
-    return reproduction(
-        url,
-        deadline=deadline,
-        headers=headers,
-        secret_params=secret_params,
-        secret_path_segments=secret_path_segments,
-        signing_secret=signing_secret,
-        show_secrets=show_secrets,
-    ).one_line()
+    return reproduction(url, **options).one_line()
 
 
 def reproduction(

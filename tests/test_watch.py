@@ -618,6 +618,21 @@ def _start_watch(*args: str, cwd: Path) -> subprocess.Popen[str]:
     )
 
 
+def _start_reporting_watch(url: str, tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
+    """A watch calling every 0.1 s, writing w.jsonl and r.json in ``tmp_path``."""
+    return _start_watch(
+        url,
+        "--interval",
+        "0.1",
+        "--jsonl",
+        str(tmp_path / "w.jsonl"),
+        "--report-json",
+        str(tmp_path / "r.json"),
+        *extra,
+        cwd=tmp_path,
+    )
+
+
 def _wait_for_calls(proc: subprocess.Popen[str], jsonl: Path, calls: int) -> None:
     """Until the watch's JSON lines hold ``calls`` calls (it opens them after the first)."""
     deadline = time.monotonic() + 60
@@ -642,17 +657,7 @@ def test_ctrl_c_writes_the_reports_and_prints_the_diagnosis(
 ):
     jsonl, report_path = tmp_path / "w.jsonl", tmp_path / "r.json"
     url = f"{callback_server.url}/good?validity=90&auth_token={SECRET}"
-    proc = _start_watch(
-        url,
-        "--interval",
-        "0.1",
-        "--jsonl",
-        str(jsonl),
-        "--report-json",
-        str(report_path),
-        *extra,
-        cwd=tmp_path,
-    )
+    proc = _start_reporting_watch(url, tmp_path, *extra)
     _wait_for_calls(proc, jsonl, 3)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
@@ -680,16 +685,7 @@ def test_ctrl_c_during_a_slow_call_ends_at_once_without_that_call(
 ):
     jsonl, report_path = tmp_path / "w.jsonl", tmp_path / "r.json"
     url = f"{callback_server.url}/slow?delay=3"
-    proc = _start_watch(
-        url,
-        "--interval",
-        "0.1",
-        "--jsonl",
-        str(jsonl),
-        "--report-json",
-        str(report_path),
-        cwd=tmp_path,
-    )
+    proc = _start_reporting_watch(url, tmp_path)
     _wait_for_calls(proc, jsonl, 1)  # the first call is in: the second has started
     time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
@@ -714,5 +710,6 @@ def test_watch_kind_grades_a_join_token_without_the_access_token_floor(
     report = json.loads(report_path.read_text())
     assert report["kind"] == "join-token"
     assert any("5 s budget is an assumption" in note for note in report["notes"])
+    assert "Note: the 5 s budget is an assumption for the join-token kind" in out
     floor = next(r for r in report["results"] if r["rule"] == "contract.min-validity-120s")
     assert floor["verdict"] == "skip"

@@ -172,6 +172,17 @@ def _verdict(
     return RuleResult(Verdict(rid, Outcome.PASS, passed, evidence))
 
 
+def _wrong_user(fresh: _Fresh, wanted: str, consequence: str) -> list[str]:
+    """The problem when Zoom minted the token for a user other than the URL's."""
+    minted_for = fresh.record.get("user_id")
+    if minted_for == wanted:
+        return []
+    return [
+        f"Zoom minted {fresh.shown} for user {minted_for!r}, but the URL is user {wanted!r}'s: "
+        f"{consequence}"
+    ]
+
+
 def check_minted_for_user(ctx: CheckContext) -> RuleResult:
     rid = "obf.minted-for-user"
     skip = needs_minted_record(ctx, rid)
@@ -184,12 +195,8 @@ def check_minted_for_user(ctx: CheckContext) -> RuleResult:
     if isinstance(graded, RuleResult):
         return graded
     fresh, problems = graded
-    minted_for = fresh.record.get("user_id")
-    if not problems and minted_for != wanted:
-        problems.append(
-            f"Zoom minted {fresh.shown} for user {minted_for!r}, but the URL is user {wanted!r}'s: "
-            "the bot would join on behalf of someone else"
-        )
+    if not problems:
+        problems += _wrong_user(fresh, wanted, "the bot would join on behalf of someone else")
     return _verdict(ctx, rid, fresh, problems, f"Zoom minted {fresh.shown} for user {wanted!r}")
 
 
@@ -208,11 +215,8 @@ def check_zak_valid_for_user(ctx: CheckContext) -> RuleResult:
         left = float(record.get("remaining_s") or 0.0)
         if left <= 0:
             problems.append(f"the ZAK {fresh.shown} expired {-left:.0f} s ago")
-        if wanted is not None and record.get("user_id") != wanted:
-            problems.append(
-                f"Zoom minted {fresh.shown} for user {record.get('user_id')!r}, not the URL's "
-                f"user {wanted!r}"
-            )
+        if wanted is not None:
+            problems += _wrong_user(fresh, wanted, "the bot would start as someone else")
     checked = f"user {wanted!r}" if wanted else "its user (pass --expect-user-id to check whose)"
     passed = f"the ZAK {fresh.shown} is live for {checked}, {record.get('remaining_s')} s left"
     return _verdict(ctx, rid, fresh, problems, passed)

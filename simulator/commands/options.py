@@ -86,6 +86,9 @@ class Option:
     # A flag's value is checked by the command itself (a URL: its message masks the parts
     # named with --secret-param); values from the environment or a file are checked here.
     command_checks_flag: bool = False
+    # check's options the pytest plugin takes as --callback-NAME; not JUnit XML (pytest's
+    # own --junitxml) nor workflow annotations (printed by `recall-sim check` only).
+    in_plugin: bool = True
 
     @property
     def flag(self) -> str:
@@ -174,9 +177,11 @@ def _flag(name: str, field: str, commands: frozenset[str], help: str) -> Option:
     return Option(name, field, commands, help, kind="flag", default=False)
 
 
-def _path(name: str, field: str, commands: frozenset[str], help: str) -> Option:
+def _path(
+    name: str, field: str, commands: frozenset[str], help: str, *, in_plugin: bool = True
+) -> Option:
     """An option naming a file to write."""
-    return Option(name, field, commands, help, convert=Path, metavar="PATH")
+    return Option(name, field, commands, help, convert=Path, metavar="PATH", in_plugin=in_plugin)
 
 
 OPTIONS: Final[tuple[Option, ...]] = (
@@ -340,7 +345,7 @@ OPTIONS: Final[tuple[Option, ...]] = (
     _flag("json", "as_json", frozenset({"probe"}), "print JSON"),
     _path("jsonl", "jsonl", frozenset({"watch"}), "write one JSON line per call, then a summary"),
     _path("report-json", "report_json", CHECK_WATCH, "write the JSON report here"),
-    _path("junitxml", "junitxml", CHECK, "write JUnit XML (one case per rule)"),
+    _path("junitxml", "junitxml", CHECK, "write JUnit XML (one case per rule)", in_plugin=False),
     _path(
         "report-html",
         "report_html",
@@ -365,6 +370,7 @@ OPTIONS: Final[tuple[Option, ...]] = (
         convert=_choice("--format", OUTPUT_FORMATS),
         default="text",
         metavar="{text,github}",
+        in_plugin=False,
     ),
     _flag(
         "show-secrets",

@@ -13,7 +13,6 @@ that is not valid). Bots live in memory only: a ``--state`` file does not keep t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 import threading
@@ -38,6 +37,7 @@ from recall_sim.simulator.recall.caller import CallbackCaller
 from recall_sim.simulator.recall.log_causes import RECENT_CALLS, point_from_record, with_cause
 from recall_sim.simulator.recall.settings import RecallSettings
 from recall_sim.simulator.redaction import redact_text
+from recall_sim.simulator.tasks import cancel_and_wait
 from recall_sim.simulator.timeline import CallPoint, Timeline
 
 __all__ = [
@@ -311,11 +311,7 @@ class BotRunner:
             tasks: list[asyncio.Task[Any]] = [t for t in self._joins.values() if not t.done()]
         if self._scheduler is not None:
             tasks.append(self._scheduler)
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait(tasks)
         self._scheduler = None
 
     async def _schedule(self) -> None:

@@ -45,6 +45,7 @@ from recall_sim.simulator.recall.models import (
 from recall_sim.simulator.recall.store import RecallStore
 from recall_sim.simulator.recall.zoom_client import ZoomClient, ZoomRefused
 from recall_sim.simulator.redaction import redact_token
+from recall_sim.simulator.tasks import cancel_and_wait
 
 __all__ = ["MeetingSync", "MeetingSyncUnavailable", "SyncFailed"]
 
@@ -157,12 +158,7 @@ class MeetingSync:
 
     async def aclose(self) -> None:
         """Cancel the background syncs (each marks its credential ``failed``, saying why)."""
-        tasks = list(self._background.values())
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await task
+        await cancel_and_wait(list(self._background.values()))
 
     # syncing
 

@@ -10,7 +10,6 @@ call is still in flight is skipped rather than called twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -22,6 +21,7 @@ from typing import Any
 from recall_sim.simulator.clock import Clock
 from recall_sim.simulator.recall.models import iso_timestamp
 from recall_sim.simulator.recall.settings import RecallSettings
+from recall_sim.simulator.tasks import cancel_and_wait
 
 __all__ = ["PollRound", "Poller"]
 
@@ -147,11 +147,7 @@ class Poller:
         tasks: list[asyncio.Task[Any]] = list(self._rounds)
         if self._scheduler is not None:
             tasks.append(self._scheduler)
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait(tasks)
         self._scheduler = None
         self._rounds.clear()
         self._loop = None
