@@ -44,6 +44,14 @@ __all__ = [
 HtmlRenderer = Callable[[dict[str, Any]], str]
 
 
+def assumptions(settings: WatchSettings) -> list[str]:
+    """What the grades assume beyond Recall's documents (SPEC §7), for the report's notes
+    and the final diagnosis alike."""
+    if settings.kind is TokenKind.ACCESS_TOKEN:
+        return []
+    return [ASSUMED_BUDGET_NOTE.format(kind=settings.kind.value)]
+
+
 def check_outputs(settings: WatchSettings) -> None:
     """Every report path writable and distinct, before the first call (UsageError if not)."""
     outputs = [
@@ -151,8 +159,7 @@ def build_report(
         notes.append(f"interrupted (Ctrl-C) after {state.elapsed:.1f} s of the asked run")
     if state.zoom_error:
         notes.append(f"the fake Zoom's journal could not be read: {state.zoom_error}")
-    if settings.kind is not TokenKind.ACCESS_TOKEN:
-        notes.append(ASSUMED_BUDGET_NOTE.format(kind=settings.kind.value))
+    notes += assumptions(settings)
     report = {
         "target": settings.masked_url(),
         "kind": settings.kind.value,

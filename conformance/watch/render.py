@@ -209,8 +209,15 @@ def _zoom_summary(state: WatchState) -> str:
     return text
 
 
-def render_final(state: WatchState, *, reports: Sequence[str] = (), style: Style = PLAIN) -> str:
-    """The final diagnosis: what was watched, the causes with their fix, the rules."""
+def render_final(
+    state: WatchState,
+    *,
+    reports: Sequence[str] = (),
+    notes: Sequence[str] = (),
+    style: Style = PLAIN,
+) -> str:
+    """The final diagnosis: what was watched, the causes with their fix, the rules, then
+    ``notes`` (what the grades assume)."""
     ended = _ENDED_BY.get(state.stopped_by or "", "an error")
     lines = [
         style("Watched", "bold")
@@ -263,6 +270,8 @@ def render_final(state: WatchState, *, reports: Sequence[str] = (), style: Style
             label = style("PASS", "green")
             text = f"{counts[Outcome.PASS]}/{graded} calls"
         lines.append(f"  {label}  {tally.rule:<{width}}  {text}")
+    if notes:
+        lines += ["", *(f"Note: {note}" for note in notes)]
     if reports:
         lines += ["", "Reports: " + ", ".join(reports)]
     return "\n".join(lines) + "\n"

@@ -29,6 +29,7 @@ from recall_sim.conformance.watch.outputs import (
     HtmlRenderer,
     JsonLines,
     Scrubber,
+    assumptions,
     build_report,
     check_outputs,
     html_renderer,
@@ -312,7 +313,8 @@ class _Watch:
         state.elapsed = time.monotonic() - self.t0
         self._diagnose(now=True)
         written, failure = self._write_reports()
-        final = render_final(state, reports=written, style=self.style)
+        notes = assumptions(self.settings)
+        final = render_final(state, reports=written, notes=notes, style=self.style)
         display.finish(state, self.scrub.text(final))
         if state.stopped_by == "ctrl-c":
             _forget_interrupt()

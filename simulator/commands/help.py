@@ -70,6 +70,11 @@ Ctrl-C is how the watch ends: it writes the reports and exits 0 or 1 by the verd
 examples:
   recall-sim serve --port 8700
   recall-sim serve --port 8700 --zoom-port 8701 --state recall.sqlite
+  recall-sim serve --host 0.0.0.0 --ready-file ready.json   # a CI service
+
+environment: RECALL_SIM_API_KEY and RECALL_SIM_VERIFICATION_SECRET (instead of
+--api-key and --verification-secret, kept out of argv); RECALL_SIM_CONTROL_TOKEN, the
+token every /_sim control needs beyond loopback (the banner shows its fingerprint).
 
 exit codes: 0 stopped (Ctrl-C), 2 usage error (bad option, port in use).
 """,
