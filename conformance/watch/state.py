@@ -160,7 +160,10 @@ class WatchState:
         self.accepted += point.accepted
         self.answer_times.add(point.answer_s)
         for verdict in verdicts:
-            self.rules.setdefault(verdict.rule, RuleTally(verdict.rule)).add(point.index, verdict)
+            tally = self.rules.get(verdict.rule)
+            if tally is None:  # once per rule, not a throwaway tally per call and rule
+                tally = self.rules[verdict.rule] = RuleTally(verdict.rule)
+            tally.add(point.index, verdict)
         rotated = False
         if point.token_id is not None:
             rotated = self.last_token is not None and point.token_id != self.last_token
